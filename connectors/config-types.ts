@@ -1,0 +1,86 @@
+/**
+ * The typed form of `federation.yaml` and `node.yaml` (SPEC.md §2), after loading and
+ * validation by `config.ts`. All paths here are absolute (resolved relative to the YAML file
+ * that names them).
+ */
+import type { FederatedTableDef, KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
+
+export type NodeRole = 'party' | 'hub';
+
+export interface FederationNode {
+  name: string;
+  /** `https://host:port` of the node's party endpoint. */
+  url: string;
+  /** Absolute path of the node's certificate (PEM). */
+  cert: string;
+  role: NodeRole;
+}
+
+export interface FederationConfig {
+  /** Absolute path of the file this was loaded from. */
+  path: string;
+  name: string;
+  /** Absolute path of the federation CA certificate (PEM). */
+  ca: string;
+  /** Absolute path of the CA private key, if `veilsql init` keeps it next to the CA (optional). */
+  caKey?: string;
+  nodes: Map<string, FederationNode>;
+  /** Keyed by `schema.name`, e.g. `hospitals.genotypes`. */
+  federatedTables: Map<string, FederatedTableDef>;
+}
+
+export interface ColumnPolicyConfig {
+  level: PolicyLevel;
+  normalization?: KeyNormalization;
+}
+
+export interface TableConfig {
+  name: string;
+  /** Absolute path of a CSV or Parquet file, or absent when the table already lives in the database. */
+  source?: string;
+  format?: 'csv' | 'parquet' | 'table';
+  /** Policy per column; columns not listed are `private`. */
+  columns: Map<string, ColumnPolicyConfig>;
+  minGroup: number;
+  /** Per-requester overrides: requester → column → level. */
+  grants: Map<string, Map<string, PolicyLevel>>;
+}
+
+export interface PrivacyBudgetConfig {
+  epsilon: number;
+  delta: number;
+  /** Budget period in seconds (`30d` → 2592000). */
+  periodSeconds: number;
+}
+
+export interface GatewayUser {
+  /** Plain password from the config; the gateway derives SCRAM verifiers from it at start. */
+  password?: string;
+  /** A stored SCRAM-SHA-256 verifier (`SCRAM-SHA-256$iter:salt$stored:server`), instead of a password. */
+  scramVerifier?: string;
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** `scram-sha-256` (default) or `trust` (only when configured, e.g. the demo). */
+  auth: 'scram-sha-256' | 'trust';
+  users: Map<string, GatewayUser>;
+  /** Per-fragment timeout for queries planned by this gateway, in milliseconds. */
+  fragmentTimeoutMs: number;
+}
+
+export interface NodeConfig {
+  path: string;
+  name: string;
+  federation: FederationConfig;
+  /** Party endpoint listen address. */
+  listen: { host: string; port: number };
+  /** Absolute path of this node's private key (PEM); its certificate is in the federation file. */
+  key: string;
+  /** Absolute path of the DuckDB database file (created if absent), or `:memory:`. */
+  database: string;
+  tables: Map<string, TableConfig>;
+  privacy?: PrivacyBudgetConfig;
+  gateway?: GatewayConfig;
+}
