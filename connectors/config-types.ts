@@ -39,6 +39,11 @@ export interface TableConfig {
   /** Absolute path of a CSV or Parquet file, or absent when the table already lives in the database. */
   source?: string;
   format?: 'csv' | 'parquet' | 'table';
+  /**
+   * With `format: table` and `source: other_name`: the existing DuckDB table (optionally
+   * `schema.table`) this table publishes. Absent when the table has the config's own name.
+   */
+  sourceTable?: string;
   /** Policy per column; columns not listed are `private`. */
   columns: Map<string, ColumnPolicyConfig>;
   minGroup: number;

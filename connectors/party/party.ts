@@ -1,0 +1,215 @@
+/**
+ * The owner side of a party: its DuckDB database, its tables and policies, and the handling of
+ * every fragment a requester sends. A fragment is treated as untrusted input: it is parsed with
+ * the VeilSQL parser, bound against this party's own tables only, checked against this party's
+ * policy for that requester, rendered to DuckDB SQL by this party, and only then run. The same
+ * `Party` serves its own gateway in-process and remote requesters over mutual TLS.
+ */
+import { randomUUID } from 'node:crypto';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { RecordBatch } from 'apache-arrow';
+import { parseStatement } from '../../parser/index.js';
+import { SqlError, SqlState } from '../../parser/errors.js';
+import { Catalog } from '../../planner/catalog.js';
+import type { PartyCatalog, PolicyLevel, PublishedTable } from '../../planner/catalog-types.js';
+import { planFragment } from '../../planner/index.js';
+import type { TableSource } from '../../planner/logical-plan.js';
+import { queryToArrow } from '../arrow/duckdb-to-arrow.js';
+import type { NodeConfig, TableConfig } from '../config-types.js';
+import type { FragmentRequest, FragmentStream, PartyService } from '../connector.js';
+import { connectWithPostgresSemantics } from '../duckdb-session.js';
+import { AuditLog } from './audit-log.js';
+import { describeTable, loadTables, localTableName, type TableLoadResult } from './table-loader.js';
+
+export interface PartyLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+const silent: PartyLogger = { info: () => undefined, warn: () => undefined };
+
+interface LoadedTable {
+  config: TableConfig;
+  local: [string, string];
+  columns: { name: string; type: string; nullable: boolean }[];
+  rows: number;
+}
+
+export class Party implements PartyService {
+  readonly name: string;
+  private readonly tables = new Map<string, LoadedTable>();
+  private audit!: AuditLog;
+  private admin!: DuckDBConnection;
+  private closed = false;
+  private readonly active = new Set<AbortController>();
+
+  private constructor(
+    private readonly config: NodeConfig,
+    private readonly instance: DuckDBInstance,
+    private readonly logger: PartyLogger,
+  ) {
+    this.name = config.name;
+  }
+
+  static async open(config: NodeConfig, logger: PartyLogger = silent): Promise<Party> {
+    const instance = await DuckDBInstance.create(config.database);
+    const party = new Party(config, instance, logger);
+    party.admin = await connectWithPostgresSemantics(instance);
+    party.audit = await AuditLog.open(party.admin);
+    await party.refresh();
+    return party;
+  }
+
+  /** (Re)loads every configured table whose source changed; returns what happened per table. */
+  async refresh(): Promise<TableLoadResult[]> {
+    const results = await loadTables(this.admin, this.config.tables.values());
+    for (const r of results) {
+      const config = this.config.tables.get(r.table)!;
+      if (r.status === 'failed') {
+        this.logger.warn(`${this.name}: ${r.error?.message}`);
+        if (!this.tables.has(r.table)) continue;
+      }
+      const local = localTableName(config);
+      const columns = (await describeTable(this.admin, local)).map((c) => ({ ...c, name: c.name.toLowerCase() }));
+      if (columns.length === 0) continue;
+      this.tables.set(r.table, { config, local, columns, rows: r.rows ?? this.tables.get(r.table)?.rows ?? 0 });
+      if (r.status === 'loaded') this.logger.info(`${this.name}: loaded table ${r.table} (${r.rows} rows)`);
+    }
+    return results;
+  }
+
+  /** The policy level of a column for a requester: per-requester grant, else the column's level, else private. */
+  policyFor(requester: string, table: TableConfig, column: string): PolicyLevel {
+    return table.grants.get(requester)?.get(column) ?? table.columns.get(column)?.level ?? 'private';
+  }
+
+  async catalogFor(requester: string): Promise<PartyCatalog> {
+    const tables: PublishedTable[] = [];
+    for (const t of this.tables.values()) {
+      tables.push({
+        name: t.config.name,
+        minGroup: t.config.minGroup,
+        rowCount: t.rows,
+        columns: t.columns.map((c) => {
+          const policy = t.config.columns.get(c.name);
+          return {
+            name: c.name,
+            type: c.type,
+            nullable: c.nullable,
+            policy: this.policyFor(requester, t.config, c.name),
+            ...(policy?.normalization ? { normalization: policy.normalization } : {}),
+          };
+        }),
+      });
+    }
+    return { party: this.name, tables };
+  }
+
+  private isKnownRequester(requester: string): boolean {
+    return requester === this.name || this.config.federation.nodes.has(requester);
+  }
+
+  async executeFragment(requester: string, request: FragmentRequest, signal: AbortSignal): Promise<FragmentStream> {
+    if (this.closed) throw new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`);
+    const queryId = typeof request.queryId === 'string' && request.queryId ? request.queryId : randomUUID();
+    if (!this.isKnownRequester(requester)) {
+      await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: 'unknown requester' });
+      throw new SqlError(SqlState.insufficientPrivilege, `party "${this.name}" does not know requester "${requester}"`);
+    }
+    let sql: string;
+    try {
+      const statement = parseStatement(request.sql);
+      if (statement.kind !== 'query') {
+        throw new SqlError(SqlState.featureNotSupported, `party "${this.name}" only runs SELECT fragments, not ${statement.kind.toUpperCase()}`);
+      }
+      const catalog = new Catalog(requester, [await this.catalogFor(requester)]);
+      sql = planFragment(statement, catalog, requester, (source) => this.localName(source)).sql;
+    } catch (e) {
+      const err = e instanceof SqlError ? e : new SqlError(SqlState.internalError, `party "${this.name}" could not plan the fragment`);
+      await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: `${err.sqlstate} ${err.message} | ${request.sql}` });
+      throw annotate(err, this.name);
+    }
+    await this.audit.append({ requester, queryId, event: 'fragment', detail: request.sql });
+    return this.run(sql, requester, queryId, request.timeoutMs, signal);
+  }
+
+  private localName(source: TableSource): string[] {
+    if (source.kind !== 'party' || source.party !== this.name) throw new SqlError(SqlState.undefinedTable, `party "${this.name}" has no such table`);
+    const t = this.tables.get(source.table.name);
+    if (!t) throw new SqlError(SqlState.undefinedTable, `relation "${source.table.name}" does not exist at party "${this.name}"`);
+    return t.local;
+  }
+
+  private async run(sql: string, requester: string, queryId: string, timeoutMs: number, signal: AbortSignal): Promise<FragmentStream> {
+    const controller = new AbortController();
+    this.active.add(controller);
+    const onAbort = () => controller.abort(signal.reason ?? new SqlError(SqlState.queryCanceled, 'canceling statement due to user request'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const limit = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 30_000;
+    const timer = setTimeout(
+      () => controller.abort(new SqlError(SqlState.queryCanceled, `canceling statement due to statement timeout at party "${this.name}" (${limit} ms)`)),
+      limit,
+    );
+    let connection: DuckDBConnection | undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      this.active.delete(controller);
+      connection?.closeSync();
+      connection = undefined;
+    };
+    try {
+      connection = await connectWithPostgresSemantics(this.instance);
+      const stream = await queryToArrow(connection, sql, { signal: controller.signal });
+      const audit = this.audit;
+      const party = this.name;
+      let rows = 0;
+      async function* batches(): AsyncGenerator<RecordBatch> {
+        let outcome: 'fragment_done' | 'fragment_failed' = 'fragment_failed';
+        let detail = 'stopped by the requester';
+        try {
+          for await (const batch of stream) {
+            rows += batch.numRows;
+            yield batch;
+          }
+          outcome = 'fragment_done';
+          detail = `${rows} rows`;
+        } catch (e) {
+          detail = e instanceof Error ? e.message : String(e);
+          throw annotate(e instanceof SqlError ? e : new SqlError(SqlState.internalError, detail), party);
+        } finally {
+          cleanup();
+          await audit.append({ requester, queryId, event: outcome, detail }).catch(() => undefined);
+        }
+      }
+      const iterable = batches();
+      return { schema: stream.schema, [Symbol.asyncIterator]: () => iterable };
+    } catch (e) {
+      cleanup();
+      await this.audit.append({ requester, queryId, event: 'fragment_failed', detail: e instanceof Error ? e.message : String(e) });
+      throw annotate(e instanceof SqlError ? e : new SqlError(SqlState.internalError, String((e as Error).message ?? e)), this.name);
+    }
+  }
+
+  auditLog(): AuditLog {
+    return this.audit;
+  }
+
+  /** Stops accepting fragments, interrupts running ones and closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.active) c.abort(new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`));
+    this.admin.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/**
+ * Names the party in its error (unless the message already does) and drops the position: it
+ * points into the fragment's SQL, which the analyst never wrote.
+ */
+function annotate(e: SqlError, party: string): SqlError {
+  const message = e.message.includes(`"${party}"`) ? e.message : `${e.message} (at party "${party}")`;
+  return new SqlError(e.sqlstate, message, { detail: e.detail, hint: e.hint });
+}
