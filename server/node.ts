@@ -1,0 +1,108 @@
+/**
+ * One VeilSQL node (`veilsql node --config node.yaml`): the party (its DuckDB, tables, policy)
+ * served over mutual TLS, and — when node.yaml has a `gateway:` section — the Postgres wire
+ * gateway for this organisation's analysts, planning queries as this party.
+ */
+import { readFileSync } from 'node:fs';
+import { EmbeddedPartyConnector } from '../connectors/embedded-duckdb.js';
+import { loadNodeConfig } from '../connectors/config.js';
+import type { NodeConfig } from '../connectors/config-types.js';
+import type { PartyConnector } from '../connectors/connector.js';
+import { Party } from '../connectors/party/party.js';
+import { RemotePartyConnector } from '../connectors/remote.js';
+import { FederatedEngine } from '../executor/engine.js';
+import { PartyEndpoint } from './party-endpoint.js';
+import { startPgGateway, type PgGateway } from './pgwire/server.js';
+
+export interface NodeLogger {
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+export interface RunningNode {
+  readonly name: string;
+  readonly config: NodeConfig;
+  readonly party: Party;
+  readonly partyPort: number;
+  readonly engine?: FederatedEngine;
+  readonly gatewayPort?: number;
+  close(): Promise<void>;
+}
+
+export interface RunNodeOptions {
+  logger?: NodeLogger;
+  /** Overrides for tests: listen ports (0 = any free port). */
+  partyPort?: number;
+  gatewayPort?: number;
+  /** Log one line per party-endpoint request (default: off; errors are always logged). */
+  requestLog?: boolean;
+}
+
+export async function runNode(configOrPath: NodeConfig | string, options: RunNodeOptions = {}): Promise<RunningNode> {
+  const config = typeof configOrPath === 'string' ? loadNodeConfig(configOrPath) : configOrPath;
+  const log: NodeLogger = options.logger ?? { info: (l) => console.log(l), warn: (l) => console.error(l) };
+  const party = await Party.open(config, { info: log.info, warn: log.warn });
+  let endpoint: PartyEndpoint | undefined;
+  let gateway: PgGateway | undefined;
+  let engine: FederatedEngine | undefined;
+  try {
+    endpoint = await PartyEndpoint.fromNodeConfig(config, party, {
+      ...(options.partyPort !== undefined ? { port: options.partyPort } : {}),
+      logger: options.requestLog ? (line) => log.info(line) : (line) => (/status=[45]|refused|error/i.test(line) ? log.warn(line) : undefined),
+    });
+    if (config.gateway) {
+      const connectors = new Map<string, PartyConnector>();
+      connectors.set(config.name, new EmbeddedPartyConnector(party, config.name));
+      for (const node of config.federation.nodes.values()) {
+        if (node.name === config.name || node.role !== 'party') continue;
+        connectors.set(node.name, RemotePartyConnector.fromNodeConfig(config, node.name, { requestTimeoutMs: config.gateway.fragmentTimeoutMs + 5_000 }));
+      }
+      engine = await FederatedEngine.create({
+        self: config.name,
+        connectors,
+        federatedTables: [...config.federation.federatedTables.values()],
+        nodeUrls: new Map([...config.federation.nodes.values()].map((n) => [n.name, n.url])),
+        fragmentTimeoutMs: config.gateway.fragmentTimeoutMs,
+      });
+      const self = config.federation.nodes.get(config.name)!;
+      gateway = await startPgGateway({
+        host: config.gateway.host,
+        port: options.gatewayPort ?? config.gateway.port,
+        engine,
+        auth: { method: config.gateway.auth, users: config.gateway.users },
+        tls: { key: readFileSync(config.key), cert: readFileSync(self.cert) },
+        logger: { warn: log.warn, error: log.warn },
+      });
+    }
+  } catch (e) {
+    await gateway?.close().catch(() => undefined);
+    await engine?.close().catch(() => undefined);
+    await endpoint?.close().catch(() => undefined);
+    await party.close();
+    throw e;
+  }
+  const partyPort = endpoint.port;
+  const gatewayPort = gateway?.port;
+  log.info(
+    `ready ${config.name} party=https://${config.listen.host}:${partyPort}` +
+      (gateway ? ` gateway=postgres://${config.gateway!.host}:${gatewayPort}/veilsql` : ''),
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    name: config.name,
+    config,
+    party,
+    partyPort,
+    engine,
+    gatewayPort,
+    close() {
+      closing ??= (async () => {
+        await gateway?.close().catch(() => undefined);
+        await engine?.close().catch(() => undefined);
+        await endpoint?.close().catch(() => undefined);
+        await party.close();
+      })();
+      return closing;
+    },
+  };
+}
