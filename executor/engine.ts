@@ -38,7 +38,9 @@ export class FederatedEngine implements QueryEngine {
   private constructor(readonly options: EngineOptions, readonly gateway: DuckDBInstance) {}
 
   static async create(options: EngineOptions): Promise<FederatedEngine> {
-    const gateway = await DuckDBInstance.create(':memory:');
+    // The gateway's DuckDB only ever holds fragment results and catalog tables: it never needs
+    // the file system, so a query cannot make it read local files either.
+    const gateway = await DuckDBInstance.create(':memory:', { enable_external_access: 'false' });
     return new FederatedEngine(options, gateway);
   }
 
@@ -51,7 +53,9 @@ export class FederatedEngine implements QueryEngine {
   }
 
   /** The current catalog; parties are asked again when their entry is older than the TTL. */
-  async catalog(): Promise<Catalog> {
+  /** `fresh` asks every party again now (SHOW PARTIES reports live status). */
+  async catalog(options: { fresh?: boolean } = {}): Promise<Catalog> {
+    if (options.fresh && !this.inflight) this.cache.clear();
     if (this.inflight) return this.inflight;
     this.inflight = this.refreshCatalog().finally(() => {
       this.inflight = undefined;

@@ -36,7 +36,7 @@ export class Session implements EngineSession {
     const stmt = parseStatement(sql);
     switch (stmt.kind) {
       case 'query': {
-        const planned = await this.plan(stmt, paramTypeHints.map(hintType), []);
+        const planned = await this.plan(stmt, paramTypeHints.map(hintType), undefined);
         const inferred = planned.bound.ctx.paramTypes;
         const count = Math.max(paramTypeHints.length, ...[...inferred.keys()], 0);
         const paramTypes = Array.from({ length: count }, (_, i) => paramTypeHints[i] ?? (inferred.get(i + 1) ? formatDuckDBType(inferred.get(i + 1)!) : 'VARCHAR'));
@@ -65,7 +65,8 @@ export class Session implements EngineSession {
       case 'explain':
         return this.explain(stmt.statement, stmt.mode, params, ctx);
       case 'show': {
-        const shown = runShow(stmt.target.what === 'setting' ? stmt : stmt, await this.engine.catalog(), this.settings, this.engine.options.nodeUrls ?? new Map());
+        const catalog = await this.engine.catalog({ fresh: stmt.target.what === 'parties' });
+        const shown = runShow(stmt, catalog, this.settings, this.engine.options.nodeUrls ?? new Map());
         return this.rows(shown.columns, shown.rows, 'SHOW');
       }
       case 'set':
@@ -88,12 +89,12 @@ export class Session implements EngineSession {
     }
   }
 
-  private async plan(query: Query, hints: (SqlType | undefined)[], params: ParamValue[]): Promise<PlannedQuery> {
+  private async plan(query: Query, hints: (SqlType | undefined)[], params: ParamValue[] | undefined): Promise<PlannedQuery> {
     const catalog = await this.engine.catalog();
     return planQuery(query, catalog, {
       requester: this.engine.self,
       paramHints: hints,
-      params: params.map((p, i) => ({ text: p.text, type: p.type ? parseDuckDBType(p.type) : hints[i] })),
+      params: params?.map((p, i) => ({ text: p.text, type: p.type ? parseDuckDBType(p.type) : hints[i] })),
     });
   }
 

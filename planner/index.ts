@@ -29,7 +29,8 @@ export function planQuery(
 ): PlannedQuery {
   refusePrivacyOptions(query);
   const bound = bindQuery(query, catalog, options.paramHints);
-  const withValues = options.params?.length ? substituteParameters(bound.plan, options.params, bound.ctx) : bound.plan;
+  // Executions bind values (all of them must be supplied); descriptions plan with `$n` left open.
+  const withValues = options.params ? substituteParameters(bound.plan, options.params, bound.ctx) : bound.plan;
   const checked = enforcePolicy(withValues, bound.ctx, { requester: options.requester, site: 'gateway' });
   const logical = optimize(checked, bound.ctx);
   const physical = buildPhysicalPlan(logical, bound.columns, bound.ctx, options);

@@ -6,7 +6,7 @@
  * DuckDB coerces like Postgres coerces an unknown-typed literal.
  */
 import type { Expr, TypeName } from '../parser/ast.js';
-import { SqlError, SqlState } from '../parser/errors.js';
+import { SqlError } from '../parser/errors.js';
 import type { BindContext } from './binder/context.js';
 import { mapPlanExpressions, type LogicalPlan } from './logical-plan.js';
 import { mapExpr } from './expr-utils.js';
@@ -24,7 +24,7 @@ export function substituteParameters(plan: LogicalPlan, params: ParameterValue[]
         if (x.kind !== 'parameter') return undefined;
         const p = params[x.index - 1];
         if (!p) {
-          throw new SqlError(SqlState.protocolViolation, `there is no parameter $${x.index}`, {
+          throw new SqlError('42P02', `there is no parameter $${x.index}`, {
             position: x.span ? x.span.start + 1 : undefined,
             hint: `${params.length} parameter value(s) were supplied.`,
           });

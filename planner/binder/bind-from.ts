@@ -12,6 +12,7 @@ import type { BindContext, CteBinding } from './context.js';
 import { bindExpr, type ExprEnv } from './bind-expr.js';
 import { Scope, type ScopeColumn, type ScopeRelation } from './scope.js';
 import { inferType, requireBoolean } from './typing.js';
+import { TABLE_FUNCTIONS } from './functions.js';
 
 export interface BoundFrom {
   plan: LogicalPlan;
@@ -173,6 +174,13 @@ function columnNames(current: string[], aliases: string[], display: string, at: 
 function bindTableFunction(item: TableFunctionRef, outer: Scope | undefined, b: FromBinder, lateral: ScopeRelation[]): BoundFrom {
   const scope = new Scope(lateral, outer);
   const env: ExprEnv = { ctx: b.ctx, scope, noAggregates: 'functions in FROM', noWindows: 'functions in FROM', bindSubquery: b.bindSubquery };
+  const requested = item.call.name[item.call.name.length - 1];
+  if (!TABLE_FUNCTIONS.has(requested) || (item.call.name.length > 1 && item.call.name[0] !== 'pg_catalog')) {
+    throw new SqlError(SqlState.undefinedFunction, `table function ${item.call.name.join('.')}() is not available in VeilSQL queries`, {
+      position: position(item.call),
+      hint: `Allowed in FROM: ${[...TABLE_FUNCTIONS].join(', ')}.`,
+    });
+  }
   const call = bindExpr(item.call, env);
   if (call.kind !== 'function') throw new Error('table function bound to a non-call');
   const fname = call.name[call.name.length - 1];

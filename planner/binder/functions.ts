@@ -42,6 +42,14 @@ export const PRIVATE_OPERATOR_FUNCTIONS: Record<string, string> = {
   dp_ci_high: 'the differential-privacy aggregate operator (DP_CI_HIGH)',
 };
 
+/**
+ * Set-returning functions allowed in FROM. Everything else is refused: DuckDB's table functions
+ * include readers of local files (read_csv, read_parquet, glob, …), metadata of the whole
+ * database (duckdb_tables, pragma_*) and `query('<any SQL>')`, none of which a requester may
+ * run at a party or at the gateway.
+ */
+export const TABLE_FUNCTIONS = new Set(['generate_series', 'range', 'unnest', 'generate_subscripts']);
+
 export function isAggregateName(name: string): boolean {
   return AGGREGATES.has(name);
 }
