@@ -84,7 +84,7 @@ export const benchmark: Benchmark = {
         })),
         federatedTables: { 'bench.events': { table: 'events', parties: names } },
       });
-      const nodes = await startNodeProcesses(fed.nodes);
+      const nodes = await startNodeProcesses(fed.nodes, { onLine: (node, line, stream) => { if (stream === "stderr" || process.env.VEILSQL_BENCH_VERBOSE) console.error(`[${node}] ${line}`); } });
       const client = new pg.Client({ host: '127.0.0.1', port: ports[PARTIES], user: 'analyst', database: 'veilsql' });
       const baseline = await DuckDBInstance.create(':memory:');
       const bc = await baseline.connect();

@@ -7,6 +7,9 @@
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { PartyCatalog } from '../planner/catalog-types.js';
+import type { FrameChannel } from './frames.js';
+
+export type { FrameChannel } from './frames.js';
 
 /** One single-party query fragment, as the requester asks a party to run it. */
 export interface FragmentRequest {
@@ -19,6 +22,21 @@ export interface FragmentRequest {
    */
   sql: string;
   /** The party aborts the fragment after this long (SQLSTATE 57014). */
+  timeoutMs: number;
+}
+
+/**
+ * One session of a private protocol (PSI, PIR, secure aggregation, …) between the requester and
+ * a party. The request travels as the first frame of the session's channel (JSON), so its size
+ * is not limited by HTTP headers; everything after that is the protocol's own frames.
+ */
+export interface ProtocolRequest {
+  queryId: string;
+  /** Registered protocol name, versioned: `psi-join/1`. */
+  protocol: string;
+  /** Protocol parameters, JSON-serialisable: e.g. the SQL of the party's input and each input column's role. */
+  params: unknown;
+  /** The party gives up after this long (SQLSTATE 57014). */
   timeoutMs: number;
 }
 
@@ -38,6 +56,10 @@ export interface PartyService {
   catalogFor(requester: string): Promise<PartyCatalog>;
   /** Re-checks policy for `requester`, runs the fragment and streams its rows. */
   executeFragment(requester: string, request: FragmentRequest, signal: AbortSignal): Promise<FragmentStream>;
+  /** Protocols this party speaks (names as in `ProtocolRequest.protocol`). */
+  protocols(): string[];
+  /** Runs the party's side of one protocol session to completion over `channel`. */
+  runProtocol(requester: string, request: ProtocolRequest, channel: FrameChannel, signal: AbortSignal): Promise<void>;
 }
 
 /** The requester-side handle on one party. */
@@ -45,6 +67,8 @@ export interface PartyConnector {
   readonly party: string;
   catalog(signal?: AbortSignal): Promise<PartyCatalog>;
   execute(request: FragmentRequest, signal: AbortSignal): Promise<FragmentStream>;
+  /** Opens a protocol session; the request has already been sent when this resolves. */
+  openProtocol(request: ProtocolRequest, signal: AbortSignal): Promise<FrameChannel>;
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHt
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import type { FragmentRequest, FragmentStream, PartyConnector } from './connector.js';
+import type { FragmentRequest, FragmentStream, PartyConnector, ProtocolRequest } from './connector.js';
 import type { NodeConfig } from './config-types.js';
 import type { PartyCatalog } from '../planner/catalog-types.js';
 import { ARROW_STREAM_CONTENT_TYPE, ipcStreamToArrow } from './arrow-codec.js';
@@ -160,7 +160,20 @@ export class RemotePartyConnector implements PartyConnector {
    * Opens a frame session of a registered protocol (PSI, PIR, …) at the party. Resolves once
    * the party accepted it; the party's failure later surfaces from `receive()`.
    */
-  async openProtocol(name: string, params: Record<string, string>, signal: AbortSignal): Promise<FrameChannel> {
+  /** Opens a protocol session and sends its request as the first frame (see `ProtocolRequest`). */
+  async openProtocol(request: ProtocolRequest, signal: AbortSignal): Promise<FrameChannel> {
+    const channel = await this.openProtocolChannel(request.protocol, { queryId: request.queryId }, signal);
+    try {
+      await channel.send(new TextEncoder().encode(JSON.stringify(request)));
+    } catch (e) {
+      channel.destroy(e as Error);
+      throw e;
+    }
+    return channel;
+  }
+
+  /** The raw session: a frame channel on `POST /v1/protocol/<name>?<params>`. */
+  async openProtocolChannel(name: string, params: Record<string, string>, signal: AbortSignal): Promise<FrameChannel> {
     const query = new URLSearchParams(params).toString();
     const path = `${ROUTE_PROTOCOL_PREFIX}${encodeURIComponent(name)}${query ? `?${query}` : ''}`;
     const res = await this.open('POST', path, null, signal, this.requestTimeoutMs);

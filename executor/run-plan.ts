@@ -6,19 +6,24 @@
  * so nothing is left behind at the gateway.
  */
 import { randomUUID } from 'node:crypto';
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Field, makeData, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
 import { loadArrowIntoDuckDB } from '../connectors/arrow/arrow-to-duckdb.js';
 import { queryToArrow } from '../connectors/arrow/duckdb-to-arrow.js';
 import type { FragmentStream, PartyConnector } from '../connectors/connector.js';
 import { DUCKDB_TYPE_METADATA_KEY } from '../connectors/connector.js';
-import { connectWithPostgresSemantics } from '../connectors/duckdb-session.js';
+import { connectWithPostgresSemantics, quoteIdent } from '../connectors/duckdb-session.js';
 import { SqlError, SqlState } from '../parser/errors.js';
-import type { PhysicalPlan } from '../planner/physical-plan.js';
-import type { ResultColumn } from './session-types.js';
+import type { Fragment, PhysicalPlan, PrivateStage } from '../planner/physical-plan.js';
+import { operatorRunner } from './operators/registry.js';
+import type { Notice, ResultColumn } from './session-types.js';
 
 export interface RunContext {
   gateway: DuckDBInstance;
+  /** The requester's party name (who is asking). */
+  requester: string;
+  /** Progress and privacy-cost notices for the analyst. */
+  notice?: (n: Notice) => void;
   connectors: Map<string, PartyConnector>;
   fragmentTimeoutMs: number;
   signal: AbortSignal;
@@ -62,29 +67,32 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
     connection.closeSync();
   };
   try {
-    await Promise.all(
-      plan.fragments.map(async (fragment) => {
-        const started = performance.now();
-        const stream = await startFragment(fragment, queryId, run, controller);
-        let bytes = 0;
-        let rows = 0;
-        const counted = (async function* () {
-          for await (const b of stream) {
-            rows += b.numRows;
-            bytes += b.data.byteLength;
-            yield b;
+    // Fragments depend on nothing: all of them start at once. Gateway and private stages run
+    // in plan order once every earlier stage is in (their inputs are among those).
+    const done: Promise<void>[] = [];
+    for (const stage of plan.stages) {
+      if (stage.kind === 'fragment') {
+        done.push(loadFragment(stage, queryId, run, controller, connection));
+        continue;
+      }
+      const before = [...done];
+      done.push(
+        (async () => {
+          await Promise.all(before);
+          if (stage.kind === 'gateway') {
+            await connection.run(`CREATE TEMP TABLE ${quoteIdent(stage.table)} AS ${stage.sql}`);
+          } else {
+            await runPrivateStage(stage, queryId, run, controller, connection);
           }
-        })();
-        await loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal }).catch((e) => {
-          throw e instanceof SqlError && e.sqlstate !== SqlState.internalError ? e : translateFragmentError(e, fragment.party);
-        });
-        run.onFragmentDone?.(fragment.id, { rows, bytes, ms: performance.now() - started });
-      }),
-    ).catch((e) => {
+        })(),
+      );
+    }
+    // Fail fast: the first failing stage aborts all the others.
+    await Promise.all(done.map((p) => p.catch((e) => {
       const error = translate(e, run.signal, controller);
       controller.abort(error);
       throw error;
-    });
+    })));
     const stream = await queryToArrow(connection, plan.root.sql, { signal: controller.signal });
     const relabeled = relabel(stream.schema, labels);
     return { columns: columnsOf(relabeled), batches: guarded(stream, relabeled, run, controller, dispose) };
@@ -95,11 +103,57 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
   }
 }
 
+async function loadFragment(
+  fragment: Fragment,
+  queryId: string,
+  run: RunContext,
+  controller: AbortController,
+  connection: DuckDBConnection,
+): Promise<void> {
+  const started = performance.now();
+  const stream = await startFragment(fragment, queryId, run, controller);
+  let bytes = 0;
+  let rows = 0;
+  const counted = (async function* () {
+    for await (const b of stream) {
+      rows += b.numRows;
+      bytes += b.data.byteLength;
+      yield b;
+    }
+  })();
+  await loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal }).catch((e) => {
+    throw e instanceof SqlError && e.sqlstate !== SqlState.internalError ? e : translateFragmentError(e, fragment.party);
+  });
+  run.onFragmentDone?.(fragment.id, { rows, bytes, ms: performance.now() - started });
+}
+
+async function runPrivateStage(
+  stage: PrivateStage,
+  queryId: string,
+  run: RunContext,
+  controller: AbortController,
+  connection: DuckDBConnection,
+): Promise<void> {
+  const runner = operatorRunner(stage.operator);
+  if (!runner) throw new SqlError(SqlState.featureNotSupported, `no executor for private operator "${stage.operator}"`);
+  const started = performance.now();
+  await runner.run(stage, {
+    queryId,
+    requester: run.requester,
+    connectors: run.connectors,
+    connection,
+    signal: controller.signal,
+    timeoutMs: run.fragmentTimeoutMs,
+    notice: run.notice ?? (() => undefined),
+  });
+  run.onFragmentDone?.(stage.id, { rows: 0, bytes: 0, ms: performance.now() - started });
+}
+
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
 const WATCHDOG_GRACE_MS = 2_000;
 
 async function startFragment(
-  fragment: PhysicalPlan['fragments'][number],
+  fragment: Fragment,
   queryId: string,
   run: RunContext,
   controller: AbortController,

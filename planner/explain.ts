@@ -10,7 +10,7 @@ import { mapExpr, visitExpr } from './expr-utils.js';
 import {
   children, isSubplanQuery, nodeExpressions, outputColumns, walkPlan, type LogicalPlan,
 } from './logical-plan.js';
-import type { PhysicalPlan } from './physical-plan.js';
+import type { PhysicalPlan, PrivateStage } from './physical-plan.js';
 import type { Site } from './placement.js';
 import { displayType } from './types.js';
 
@@ -32,6 +32,7 @@ export function explainPlan(physical: PhysicalPlan, ctx: BindContext, requester:
       { dialect: 'veilsql' },
     );
   const fragmentOf = new Map(physical.fragments.map((f) => [f.plan, f]));
+  const privateOf = new Map(physical.stages.filter((s): s is PrivateStage => s.kind === 'private').map((s) => [s.plan, s]));
   const lines: string[] = [];
   const siteText = (s: Site | undefined) => (s?.kind === 'party' ? `@ ${s.party}` : `@ gateway (${requester})`);
 
@@ -46,7 +47,10 @@ export function explainPlan(physical: PhysicalPlan, ctx: BindContext, requester:
       return;
     }
     const where = inFragment ? '' : `  ${siteText(physical.placement.get(plan))}`;
-    lines.push(`${pad}-> ${describeNode(plan, show)}${where}`);
+    const stage = privateOf.get(plan);
+    const st = stage ? stats?.fragments.get(stage.id) : undefined;
+    const actual = st ? `  (actual time=${st.ms.toFixed(1)} ms)` : '';
+    lines.push(`${pad}-> ${describeNode(plan, show)}${stage ? ` via ${stage.explain.protocol}` : ''}${where}${actual}`);
     for (const e of nodeExpressions(plan)) {
       visitExpr(e, () => undefined, (q) => {
         if (isSubplanQuery(q)) {
@@ -72,6 +76,9 @@ export function explainPlan(physical: PhysicalPlan, ctx: BindContext, requester:
     lines.push('Fragments (SQL each party receives, re-checks against its own policy and runs):');
     for (const f of physical.fragments) lines.push(`  #${f.id} @ ${f.party}: ${f.sql}`);
   }
+  for (const stage of privateOf.values()) {
+    for (const input of stage.partyInputs) lines.push(`  protocol input @ ${input.party} (stage #${stage.id}): ${input.sql}`);
+  }
   if (physical.root.kind === 'gateway') lines.push(`Gateway SQL: ${physical.root.sql}`);
 
   lines.push('Disclosure:');
@@ -84,7 +91,13 @@ export function explainPlan(physical: PhysicalPlan, ctx: BindContext, requester:
     lines.push(`  ${f.party} -> ${requester}: ${physical.root.kind === 'fragment' ? 'the result rows' : 'rows'} of (${cols})`);
     lines.push(`  ${requester} -> ${f.party}: the fragment's SQL, including its constants`);
   }
-  if (physical.fragments.length === 0) lines.push('  nothing leaves any party (constants only)');
+  for (const stage of privateOf.values()) {
+    for (const input of stage.partyInputs) {
+      lines.push(`  ${input.party} keeps its rows; they only feed the protocol as (${input.columns.map((c, i) => `${c.label}: ${input.uses[i]}`).join(', ')})`);
+    }
+    for (const line of stage.explain.disclosure) lines.push(`  ${line}`);
+  }
+  if (physical.fragments.length === 0 && privateOf.size === 0) lines.push('  nothing leaves any party (constants only)');
   if (stats) lines.push(`Execution: ${stats.resultRows} row(s) in ${stats.totalMs.toFixed(1)} ms`);
   return lines;
 }

@@ -12,7 +12,7 @@ import type { Catalog } from './catalog.js';
 import type { PlanColumn, TableSource } from './logical-plan.js';
 import { optimize } from './optimizer/index.js';
 import { buildPhysicalPlan, type PhysicalPlan, type PhysicalPlanOptions } from './physical-plan.js';
-import { enforcePolicy } from './policy.js';
+import { enforcePolicy, type ColumnUse } from './policy.js';
 import { substituteParameters, type ParameterValue } from './parameters.js';
 import type { SqlType } from './types.js';
 import { unparse } from './unparser.js';
@@ -52,10 +52,14 @@ export function planFragment(
   catalog: Catalog,
   requester: string,
   localTableName: (source: TableSource) => string[],
+  outputUses?: ColumnUse[],
 ): PreparedFragment {
   refusePrivacyOptions(query);
   const bound = bindQuery(query, catalog);
-  const checked = enforcePolicy(bound.plan, bound.ctx, { requester, site: 'party' });
+  if (outputUses && outputUses.length !== bound.columns.length) {
+    throw new SqlError(SqlState.protocolViolation, `protocol input declares ${outputUses.length} column uses for ${bound.columns.length} columns`);
+  }
+  const checked = enforcePolicy(bound.plan, bound.ctx, { requester, site: 'party', outputUses });
   const outputNames = bound.columns.map((c) => c.label);
   const sql = print(unparse(checked, { tableName: localTableName, outputNames }), { dialect: 'duckdb' });
   return { sql, columns: bound.columns };

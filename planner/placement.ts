@@ -9,6 +9,7 @@ import {
   children, isSubplanQuery, nodeExpressions, outputColumns, referencedColumns, walkPlan, type LogicalPlan,
 } from './logical-plan.js';
 import { visitExpr } from './expr-utils.js';
+import { privateOperatorFor } from './private-operators.js';
 
 export type Site = { kind: 'party'; party: string } | { kind: 'gateway' } | { kind: 'anywhere' };
 
@@ -66,8 +67,8 @@ function placeNode(plan: LogicalPlan, outer: Site | undefined, sites: Placement)
     default:
       site = children(plan).map((c) => placeNode(c, outer, sites)).reduce(combine, ANYWHERE);
   }
-  // Private joins are physical operators of the requester, never a party-local join.
-  if (plan.kind === 'join' && plan.mode !== 'plain') site = GATEWAY;
+  // Private operators (and private joins, registered or not) run at the requester's gateway.
+  if ((plan.kind === 'join' && plan.mode !== 'plain') || privateOperatorFor(plan)) site = GATEWAY;
   // Correlated references pin the operator to where the outer query runs.
   const produced = producedNames(plan);
   const refs = new Set<string>();

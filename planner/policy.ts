@@ -76,6 +76,11 @@ export interface PolicyOptions {
   outputReason?: string;
   /** Only check; do not insert min_group filters (used on fragments already rewritten). */
   checkOnly?: boolean;
+  /**
+   * How the result's columns will be used, by position (default: all `output`). Protocol
+   * inputs declare e.g. `secure_key` for the columns a PSI uses as keys and never reveals.
+   */
+  outputUses?: ColumnUse[];
 }
 
 interface Lineage {
@@ -92,7 +97,9 @@ interface Lineage {
 export function enforcePolicy(plan: LogicalPlan, ctx: BindContext, options: PolicyOptions): LogicalPlan {
   const lineage: Lineage = { plain: new Map(), at: new Map() };
   const checked = walk(plan, ctx, options, lineage);
-  for (const col of outputColumns(checked)) use(ctx, options, lineage, col.name, 'output', lineage.at.get(col.name));
+  outputColumns(checked).forEach((col, i) =>
+    use(ctx, options, lineage, col.name, options.outputUses?.[i] ?? 'output', lineage.at.get(col.name)),
+  );
   return checked;
 }
 

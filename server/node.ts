@@ -13,6 +13,26 @@ import { RemotePartyConnector } from '../connectors/remote.js';
 import { FederatedEngine } from '../executor/engine.js';
 import { PartyEndpoint } from './party-endpoint.js';
 import { startPgGateway, type PgGateway } from './pgwire/server.js';
+import { registerPartyProtocols } from '../executor/operators/index.js';
+import { SqlError, SqlState } from '../parser/errors.js';
+import type { ProtocolRequest } from '../connectors/connector.js';
+import type { ProtocolSession } from './party-endpoint.js';
+
+/** A protocol session over mTLS: its first frame is the JSON request (see `ProtocolRequest`). */
+async function serveProtocol(party: Party, session: ProtocolSession): Promise<void> {
+  const first = await session.channel.receive();
+  if (first === null) throw new SqlError(SqlState.protocolViolation, `protocol ${session.protocol}: the session ended before its request`);
+  let request: ProtocolRequest;
+  try {
+    request = JSON.parse(new TextDecoder().decode(first)) as ProtocolRequest;
+  } catch {
+    throw new SqlError(SqlState.protocolViolation, `protocol ${session.protocol}: the request frame is not JSON`);
+  }
+  if (!request || typeof request !== 'object' || request.protocol !== session.protocol || typeof request.queryId !== 'string') {
+    throw new SqlError(SqlState.protocolViolation, `protocol ${session.protocol}: malformed request`);
+  }
+  await party.runProtocol(session.requester, request, session.channel, session.signal);
+}
 
 export interface NodeLogger {
   info(line: string): void;
@@ -42,6 +62,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
   const config = typeof configOrPath === 'string' ? loadNodeConfig(configOrPath) : configOrPath;
   const log: NodeLogger = options.logger ?? { info: (l) => console.log(l), warn: (l) => console.error(l) };
   const party = await Party.open(config, { info: log.info, warn: log.warn });
+  registerPartyProtocols(party);
   let endpoint: PartyEndpoint | undefined;
   let gateway: PgGateway | undefined;
   let engine: FederatedEngine | undefined;
@@ -50,6 +71,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
       ...(options.partyPort !== undefined ? { port: options.partyPort } : {}),
       logger: options.requestLog ? (line) => log.info(line) : (line) => (/status=[45]|refused|error/i.test(line) ? log.warn(line) : undefined),
     });
+    for (const name of party.protocols()) endpoint.registerProtocol(name, (session) => serveProtocol(party, session));
     if (config.gateway) {
       const connectors = new Map<string, PartyConnector>();
       connectors.set(config.name, new EmbeddedPartyConnector(party, config.name));

@@ -12,7 +12,9 @@ export interface AuditRecord {
   at: string;
   requester: string;
   queryId: string;
-  event: 'fragment' | 'fragment_done' | 'fragment_failed' | 'fragment_refused';
+  event:
+    | 'fragment' | 'fragment_done' | 'fragment_failed' | 'fragment_refused'
+    | 'protocol' | 'protocol_done' | 'protocol_failed' | 'protocol_input' | 'protocol_note';
   detail: string;
   prevHash: string;
   hash: string;

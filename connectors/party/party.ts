@@ -16,9 +16,11 @@ import { planFragment } from '../../planner/index.js';
 import type { TableSource } from '../../planner/logical-plan.js';
 import { queryToArrow } from '../arrow/duckdb-to-arrow.js';
 import type { NodeConfig, TableConfig } from '../config-types.js';
-import type { FragmentRequest, FragmentStream, PartyService } from '../connector.js';
+import type { FragmentRequest, FragmentStream, FrameChannel, PartyService, ProtocolRequest } from '../connector.js';
 import { connectWithPostgresSemantics } from '../duckdb-session.js';
+import type { ColumnUse } from '../../planner/policy.js';
 import { AuditLog } from './audit-log.js';
+import type { PartyProtocolContext, PartyProtocolHandler } from './protocol-context.js';
 import { describeTable, loadTables, localTableName, type TableLoadResult } from './table-loader.js';
 
 export interface PartyLogger {
@@ -42,6 +44,7 @@ export class Party implements PartyService {
   private admin!: DuckDBConnection;
   private closed = false;
   private readonly active = new Set<AbortController>();
+  private readonly protocolHandlers = new Map<string, PartyProtocolHandler>();
 
   private constructor(
     private readonly config: NodeConfig,
@@ -110,27 +113,98 @@ export class Party implements PartyService {
   }
 
   async executeFragment(requester: string, request: FragmentRequest, signal: AbortSignal): Promise<FragmentStream> {
-    if (this.closed) throw new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`);
     const queryId = typeof request.queryId === 'string' && request.queryId ? request.queryId : randomUUID();
+    const sql = await this.prepare(requester, queryId, request.sql, undefined, 'fragment');
+    return this.run(sql, requester, queryId, request.timeoutMs, signal);
+  }
+
+  /**
+   * Parses, binds (against this party's tables only) and policy-checks SQL a requester sent,
+   * returning the DuckDB SQL this party will run. Every refusal is audited.
+   */
+  private async prepare(requester: string, queryId: string, text: string, uses: ColumnUse[] | undefined, kind: 'fragment' | 'protocol_input'): Promise<string> {
+    if (this.closed) throw new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`);
     if (!this.isKnownRequester(requester)) {
       await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: 'unknown requester' });
       throw new SqlError(SqlState.insufficientPrivilege, `party "${this.name}" does not know requester "${requester}"`);
     }
     let sql: string;
     try {
-      const statement = parseStatement(request.sql);
+      const statement = parseStatement(text);
       if (statement.kind !== 'query') {
         throw new SqlError(SqlState.featureNotSupported, `party "${this.name}" only runs SELECT fragments, not ${statement.kind.toUpperCase()}`);
       }
       const catalog = new Catalog(requester, [await this.catalogFor(requester)]);
-      sql = planFragment(statement, catalog, requester, (source) => this.localName(source)).sql;
+      sql = planFragment(statement, catalog, requester, (source) => this.localName(source), uses).sql;
     } catch (e) {
       const err = e instanceof SqlError ? e : new SqlError(SqlState.internalError, `party "${this.name}" could not plan the fragment`);
-      await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: `${err.sqlstate} ${err.message} | ${request.sql}` });
+      await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: `${err.sqlstate} ${err.message} | ${text}` });
       throw annotate(err, this.name);
     }
-    await this.audit.append({ requester, queryId, event: 'fragment', detail: request.sql });
-    return this.run(sql, requester, queryId, request.timeoutMs, signal);
+    await this.audit.append({ requester, queryId, event: kind, detail: uses ? `${text} | uses: ${uses.join(', ')}` : text });
+    return sql;
+  }
+
+  /** Makes `handler` the party side of protocol `name` (see `protocol-context.ts`). */
+  registerProtocol(name: string, handler: PartyProtocolHandler): void {
+    if (this.protocolHandlers.has(name)) throw new Error(`protocol "${name}" is already registered`);
+    this.protocolHandlers.set(name, handler);
+  }
+
+  protocols(): string[] {
+    return [...this.protocolHandlers.keys()];
+  }
+
+  async runProtocol(requester: string, request: ProtocolRequest, channel: FrameChannel, signal: AbortSignal): Promise<void> {
+    const queryId = typeof request?.queryId === 'string' && request.queryId ? request.queryId : randomUUID();
+    if (this.closed) throw new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`);
+    if (!this.isKnownRequester(requester)) {
+      await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: 'unknown requester' });
+      throw new SqlError(SqlState.insufficientPrivilege, `party "${this.name}" does not know requester "${requester}"`);
+    }
+    const handler = this.protocolHandlers.get(request?.protocol);
+    if (!handler) {
+      throw new SqlError(SqlState.featureNotSupported, `party "${this.name}" does not speak protocol "${String(request?.protocol)}"`);
+    }
+    const controller = new AbortController();
+    this.active.add(controller);
+    const onAbort = () => controller.abort(signal.reason ?? new SqlError(SqlState.queryCanceled, 'canceling statement due to user request'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const limit = Number.isFinite(request.timeoutMs) && request.timeoutMs > 0 ? request.timeoutMs : 30_000;
+    const timer = setTimeout(
+      () => controller.abort(new SqlError(SqlState.queryCanceled, `canceling protocol ${request.protocol} due to its timeout at party "${this.name}" (${limit} ms)`)),
+      limit,
+    );
+    const onStop = () => channel.destroy(controller.signal.reason instanceof Error ? controller.signal.reason : new Error('aborted'));
+    controller.signal.addEventListener('abort', onStop, { once: true });
+    await this.audit.append({ requester, queryId, event: 'protocol', detail: request.protocol });
+    const ctx: PartyProtocolContext = {
+      party: this.name,
+      requester,
+      request,
+      channel,
+      signal: controller.signal,
+      catalog: () => this.catalogFor(requester),
+      input: async (sql, uses) => {
+        const prepared = await this.prepare(requester, queryId, sql, uses, 'protocol_input');
+        return this.run(prepared, requester, queryId, limit, controller.signal);
+      },
+      database: () => connectWithPostgresSemantics(this.instance),
+      audit: (detail) => this.audit.append({ requester, queryId, event: 'protocol_note', detail }),
+    };
+    try {
+      await handler(ctx);
+      await this.audit.append({ requester, queryId, event: 'protocol_done', detail: request.protocol });
+    } catch (e) {
+      const err = controller.signal.aborted && controller.signal.reason instanceof SqlError ? controller.signal.reason : e;
+      await this.audit.append({ requester, queryId, event: 'protocol_failed', detail: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err instanceof SqlError ? annotate(err, this.name) : new SqlError(SqlState.internalError, `party "${this.name}": protocol ${request.protocol} failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      controller.signal.removeEventListener('abort', onStop);
+      this.active.delete(controller);
+    }
   }
 
   private localName(source: TableSource): string[] {

@@ -13,6 +13,7 @@ import type { PartyConnector } from '../../connectors/connector.js';
 import { EmbeddedPartyConnector } from '../../connectors/embedded-duckdb.js';
 import { Party } from '../../connectors/party/party.js';
 import { FederatedEngine } from '../../executor/engine.js';
+import { registerPartyProtocols } from '../../executor/operators/index.js';
 import type { EngineSession, Notice } from '../../executor/session-types.js';
 import { arrowCellToText } from './arrow-text.js';
 
@@ -41,6 +42,7 @@ export async function startInProcessFederation(
     if (!nodeNames.includes(n.name)) continue;
     const config = { ...loadNodeConfig(n.configPath), database: ':memory:' };
     const party = await Party.open(config);
+    registerPartyProtocols(party);
     parties.set(n.name, party);
     connectors.set(n.name, new EmbeddedPartyConnector(party, requester));
   }
