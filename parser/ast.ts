@@ -404,6 +404,11 @@ export interface FunctionCall extends NodeBase {
   distinct?: boolean;
   /** Aggregate-internal ORDER BY: `string_agg(x, ',' ORDER BY y)`. */
   orderBy?: OrderItem[];
+  /**
+   * Ordered-set aggregate ordering: `percentile_cont(0.5) WITHIN GROUP (ORDER BY x)`.
+   * (Added by the parser work; distinct from `orderBy`, whose semantics differ.)
+   */
+  withinGroup?: OrderItem[];
   /** `FILTER (WHERE …)`. */
   filter?: Expr;
   /** `OVER (…)` or `OVER name`. */
