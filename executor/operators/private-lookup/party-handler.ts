@@ -1,0 +1,187 @@
+/**
+ * The owner's half of PRIVATE LOOKUP (`private-lookup/1`). Per session:
+ * 1. checks the protocol input against its OWN policy for this requester (`ctx.input`: key
+ *    columns as `secure_key`, label columns as `lookup_label`), whatever the requester planned;
+ * 2. brings its preprocessed table up to date (incremental sync, owner-table.ts) when its input
+ *    changed, else reuses it as is;
+ * 3. answers one OPRF batch (rate-limited per requester) and one BFV evaluation per round.
+ * It learns the padded batch size and the round count; its audit log records exactly that.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RecordBatch } from 'apache-arrow';
+import type { FragmentStream } from '../../../connectors/connector.js';
+import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
+import { SqlError, SqlState } from '../../../parser/errors.js';
+import type { ColumnUse } from '../../../planner/policy.js';
+import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import {
+  decodeOprfRequest, decodeQuery, encodeHello, encodeOprfResponse, encodeResult,
+} from '../../protocols/pir/messages.js';
+import { ELEMENT_BYTES, loadSodium, OprfKey } from '../../protocols/pir/oprf.js';
+import { encodeLabel } from './label-codec.js';
+import { LookupTable, withTableLock, type SourceRow } from './owner-table.js';
+import type { LookupRequestParams } from './protocol-params.js';
+
+/** configuration_limit_exceeded: the requester used up its OPRF evaluations. */
+const RATE_LIMITED = '53400';
+
+export interface LookupOwnerLimits {
+  /** OPRF evaluations a requester may ask for per hour (token bucket, refilled continuously). */
+  oprfPerHour: number;
+  /** Largest padded batch accepted in one session. */
+  maxBatch: number;
+}
+
+const limits: LookupOwnerLimits = { oprfPerHour: 1_000_000, maxBatch: 65_536 };
+
+/** Changes the owner-side limits of this process (tests, node operators). */
+export function configureLookupOwner(update: Partial<LookupOwnerLimits>): LookupOwnerLimits {
+  Object.assign(limits, update);
+  buckets.clear();
+  return { ...limits };
+}
+
+const buckets = new Map<string, { tokens: number; at: number }>();
+
+function takeTokens(party: string, requester: string, n: number): void {
+  const key = `${party}/${requester}`;
+  const now = Date.now();
+  const b = buckets.get(key) ?? { tokens: limits.oprfPerHour, at: now };
+  b.tokens = Math.min(limits.oprfPerHour, b.tokens + ((now - b.at) / 3_600_000) * limits.oprfPerHour);
+  b.at = now;
+  if (b.tokens < n) {
+    buckets.set(key, b);
+    throw new SqlError(RATE_LIMITED, `party "${party}" refuses PRIVATE LOOKUP: requester "${requester}" exceeded its rate of ${limits.oprfPerHour} key evaluations per hour`, {
+      hint: 'Wait before looking up more keys, or ask the owner to raise the limit.',
+    });
+  }
+  b.tokens -= n;
+  buckets.set(key, b);
+}
+
+function violation(message: string): SqlError {
+  return new SqlError(SqlState.protocolViolation, `PRIVATE LOOKUP: ${message}`);
+}
+
+function parseParams(raw: unknown): LookupRequestParams {
+  const p = raw as Partial<LookupRequestParams> | null;
+  if (!p || typeof p !== 'object' || typeof p.sql !== 'string' || !Array.isArray(p.uses) || !Array.isArray(p.keySources)) {
+    throw violation('malformed request parameters');
+  }
+  if (!p.uses.every((u) => u === 'secure_key' || u === 'lookup_label')) throw violation('input columns must be keys (secure_key) or labels (lookup_label)');
+  const keys = p.uses.filter((u) => u === 'secure_key').length;
+  if (keys === 0 || p.keySources.length !== keys) throw violation('the request names no key columns');
+  return p as LookupRequestParams;
+}
+
+/** Reads the source rows (key columns first by `uses`, labels after) from the input stream. */
+async function* sourceRows(stream: AsyncIterable<RecordBatch>, uses: ColumnUse[], rules: (KeyNormalizationRule | undefined)[]): AsyncGenerator<SourceRow[]> {
+  const keyCols = uses.flatMap((u, i) => (u === 'secure_key' ? [i] : []));
+  const labelCols = uses.flatMap((u, i) => (u === 'lookup_label' ? [i] : []));
+  for await (const batch of stream) {
+    const columns = uses.map((_, i) => batch.getChildAt(i)!);
+    const rows: SourceRow[] = [];
+    for (let r = 0; r < batch.numRows; r++) {
+      const text = (c: number): string | null => {
+        const v = columns[c].get(r);
+        return v === null || v === undefined ? null : String(v);
+      };
+      const key = canonicalKeyBytes(keyCols.map(text), rules);
+      if (!key) continue; // NULL keys never match
+      rows.push({ key, label: encodeLabel(labelCols.map(text)) });
+    }
+    if (rows.length) yield rows;
+  }
+}
+
+/** Releases a stream we only opened for its policy check. */
+async function abandon(stream: FragmentStream): Promise<void> {
+  const it = stream[Symbol.asyncIterator]();
+  // Start it so its cleanup runs on return (a never-started generator skips its finally).
+  await it.next().catch(() => undefined);
+  await it.return?.(undefined).catch(() => undefined);
+}
+
+async function inputStamp(ctx: PartyProtocolContext, db: DuckDBConnection, sql: string): Promise<string> {
+  let count = '?';
+  for await (const batch of await ctx.input(`SELECT count(*) AS n FROM (${sql}) AS lookup_input`, ['output'])) {
+    if (batch.numRows) count = String(batch.getChildAt(0)!.get(0));
+  }
+  const sources = await db.runAndReadAll('SELECT name, size, mtime FROM __veilsql_sources ORDER BY name').catch(() => undefined);
+  return JSON.stringify({ count, sources: sources?.getRows().map((r) => r.map(String)) ?? [] });
+}
+
+export async function handlePrivateLookup(ctx: PartyProtocolContext): Promise<void> {
+  const params = parseParams(ctx.request.params);
+  const catalog = await ctx.catalog();
+  const rules = params.keySources.map((s) => catalog.tables.find((t) => t.name === s.table)?.columns.find((c) => c.name === s.column)?.normalization);
+  // The owner's own policy check of every column's use, before anything else happens.
+  const stream = await ctx.input(params.sql, params.uses);
+  const sodium = await loadSodium();
+  const db = await ctx.database();
+  try {
+    const definition = JSON.stringify({ sql: params.sql, uses: params.uses, rules });
+    const { cacheKey } = await LookupTable.key(db, definition);
+    await withTableLock(cacheKey, async () => {
+      const table = await LookupTable.open(db, definition, () => OprfKey.generate(sodium).secret);
+      const stamp = await inputStamp(ctx, db, params.sql);
+      if (stamp !== table.stamp) {
+        const report = await table.sync(db, sourceRows(stream, params.uses, rules), stamp);
+        await ctx.audit(`lookup table sync: ${report.inserted} inserted, ${report.deleted} deleted, ${report.bundlesReloaded} bundle(s) re-encoded${report.rebuilt ? ', label capacity rebuilt' : ''}`);
+      } else {
+        await abandon(stream);
+        await table.ready();
+      }
+      await serveSession(ctx, table, sodium);
+    });
+  } finally {
+    db.closeSync();
+  }
+}
+
+async function serveSession(ctx: PartyProtocolContext, table: LookupTable, sodium: Awaited<ReturnType<typeof loadSodium>>): Promise<void> {
+  const { channel } = ctx;
+  await channel.send(encodeHello({ shape: table.shape, bundles: table.bundleCount }));
+  const first = await channel.receive();
+  if (first === null) return; // the requester gave up
+  let request;
+  try {
+    request = decodeOprfRequest(first);
+  } catch (e) {
+    throw violation((e as Error).message);
+  }
+  const count = request.blinded.length / ELEMENT_BYTES;
+  if (!Number.isInteger(count) || count < 1 || count > limits.maxBatch) throw violation(`a batch has 1…${limits.maxBatch} keys`);
+  if (request.rounds < 1 || request.rounds > 64 + count) throw violation(`implausible round count ${request.rounds}`);
+  takeTokens(ctx.party, ctx.requester, count);
+  let evaluated: Uint8Array;
+  try {
+    evaluated = table.blindEvaluate(sodium, request.blinded);
+  } catch (e) {
+    throw violation((e as Error).message);
+  }
+  await channel.send(encodeOprfResponse(evaluated));
+  await ctx.audit(`lookup batch: ${count} key(s) (padded), ${request.rounds} round(s)`);
+  const seen = new Set<number>();
+  for (let i = 0; i < request.rounds; i++) {
+    const frame = await channel.receive();
+    if (frame === null) throw violation(`the requester stopped after ${i} of ${request.rounds} rounds`);
+    let query;
+    try {
+      query = decodeQuery(frame);
+    } catch (e) {
+      throw violation((e as Error).message);
+    }
+    if (query.round >= request.rounds || seen.has(query.round)) throw violation(`unexpected round ${query.round}`);
+    if (query.powers.length !== table.shape.itemsPerBin) throw violation(`a query carries ${table.shape.itemsPerBin} powers, not ${query.powers.length}`);
+    seen.add(query.round);
+    let results: Uint8Array[][];
+    try {
+      results = await table.evaluate(query.powers);
+    } catch (e) {
+      throw violation((e as Error).message);
+    }
+    await channel.send(encodeResult(query.round, results));
+  }
+  await channel.receive(); // the requester's end
+}
