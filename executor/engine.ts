@@ -1,14 +1,19 @@
 /**
  * The federated query engine of one gateway: it knows the federation's parties (through their
  * connectors), caches what each publishes, owns the gateway's in-memory DuckDB where
- * cross-party plaintext work runs, and opens sessions for the wire gateway.
+ * cross-party plaintext work runs and where the emulated `pg_catalog`/`information_schema`
+ * live (rebuilt whenever what the parties publish changes), and opens sessions for the wire
+ * gateway.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { PartyConnector } from '../connectors/connector.js';
+import { SqlError, SqlState } from '../parser/errors.js';
 import { Catalog } from '../planner/catalog.js';
 import type { FederatedTableDef, PartyCatalog } from '../planner/catalog-types.js';
+import { GatewayCatalog, type CatalogGeneration } from './pg-catalog/gateway-catalog.js';
 import { Session } from './session.js';
 import type { EngineSession, QueryEngine } from './session-types.js';
+import { canonicalName, SessionSettings } from './settings.js';
 
 export interface EngineOptions {
   /** This node's party name: the requester identity of every query planned here. */
@@ -31,17 +36,36 @@ interface CachedCatalog {
   error?: string;
 }
 
+/** One consistent view for planning a statement: the catalog and its emulated pg_catalog. */
+export interface CatalogSnapshot {
+  catalog: Catalog;
+  generation: CatalogGeneration;
+}
+
 export class FederatedEngine implements QueryEngine {
   private readonly cache = new Map<string, CachedCatalog>();
-  private inflight?: Promise<Catalog>;
+  private inflight?: Promise<CatalogSnapshot>;
+  private current?: { fingerprint: string; snapshot: CatalogSnapshot };
+  /** When this engine started (`pg_postmaster_start_time()`). */
+  readonly startedAt = new Date();
 
-  private constructor(readonly options: EngineOptions, readonly gateway: DuckDBInstance) {}
+  private constructor(readonly options: EngineOptions, readonly gateway: DuckDBInstance, private readonly pgCatalog: GatewayCatalog) {}
 
   static async create(options: EngineOptions): Promise<FederatedEngine> {
     // The gateway's DuckDB only ever holds fragment results and catalog tables: it never needs
     // the file system, so a query cannot make it read local files either.
     const gateway = await DuckDBInstance.create(':memory:', { enable_external_access: 'false' });
-    return new FederatedEngine(options, gateway);
+    try {
+      const pgCatalog = await GatewayCatalog.create(gateway, options.self);
+      const engine = new FederatedEngine(options, gateway, pgCatalog);
+      // Ask the parties and build the emulated catalog now, not on the first client's query
+      // (failures are retried then: a party may come up later).
+      void engine.snapshot().catch(() => undefined);
+      return engine;
+    } catch (e) {
+      gateway.closeSync();
+      throw e;
+    }
   }
 
   get self(): string {
@@ -52,9 +76,21 @@ export class FederatedEngine implements QueryEngine {
     return this.options.connectors;
   }
 
-  /** The current catalog; parties are asked again when their entry is older than the TTL. */
-  /** `fresh` asks every party again now (SHOW PARTIES reports live status). */
+  /**
+   * The current catalog; parties are asked again when their entry is older than the TTL.
+   * `fresh` asks every party again now (SHOW PARTIES reports live status).
+   */
   async catalog(options: { fresh?: boolean } = {}): Promise<Catalog> {
+    return (await this.snapshot(options)).catalog;
+  }
+
+  /** The snapshot at hand, without asking any party (undefined before the first one). */
+  peekSnapshot(): CatalogSnapshot | undefined {
+    return this.current?.snapshot;
+  }
+
+  /** The current catalog with the pg_catalog generation that describes it. */
+  async snapshot(options: { fresh?: boolean } = {}): Promise<CatalogSnapshot> {
     if (options.fresh && !this.inflight) this.cache.clear();
     if (this.inflight) return this.inflight;
     this.inflight = this.refreshCatalog().finally(() => {
@@ -69,15 +105,17 @@ export class FederatedEngine implements QueryEngine {
     else this.cache.clear();
   }
 
-  private async refreshCatalog(): Promise<Catalog> {
+  private async refreshCatalog(): Promise<CatalogSnapshot> {
     const ttl = this.options.catalogTtlMs ?? 10_000;
     const timeout = this.options.catalogTimeoutMs ?? 5_000;
     const now = Date.now();
+    let fetched = false;
     await Promise.all(
       [...this.options.connectors.values()].map(async (connector) => {
         const cached = this.cache.get(connector.party);
         // Unavailable parties are retried on every query: they may be back.
         if (cached && cached.catalog && now - cached.at < ttl) return;
+        fetched = true;
         const signal = AbortSignal.timeout(timeout);
         try {
           const catalog = await connector.catalog(signal);
@@ -88,14 +126,27 @@ export class FederatedEngine implements QueryEngine {
         }
       }),
     );
-    const entries = [...this.cache.entries()];
-    const catalog = new Catalog(
-      this.options.self,
-      entries.flatMap(([, e]) => (e.catalog ? [e.catalog] : [])),
-      this.options.federatedTables,
-    );
-    for (const [party, e] of entries) if (!e.catalog) catalog.unavailable.set(party, e.error ?? 'unreachable');
-    return catalog;
+    if (!fetched && this.current) return this.current.snapshot;
+    const entries = [...this.cache.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const parties = entries.flatMap(([, e]) => (e.catalog ? [e.catalog] : []));
+    const unavailable = entries.filter(([, e]) => !e.catalog);
+    const fingerprint = JSON.stringify([parties, unavailable.map(([p]) => p)]);
+    let generation = this.current?.snapshot.generation;
+    if (!generation || fingerprint !== this.current?.fingerprint) {
+      // What the parties publish changed: describe it in a new pg_catalog generation.
+      const base = new Catalog(this.options.self, parties, this.options.federatedTables);
+      for (const [party, e] of unavailable) base.unavailable.set(party, e.error ?? 'unreachable');
+      try {
+        generation = await this.pgCatalog.build(base, defaultSettings());
+      } catch (e) {
+        throw new SqlError(SqlState.internalError, `could not build the pg_catalog emulation: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const catalog = new Catalog(this.options.self, parties, this.options.federatedTables, generation.tables);
+    for (const [party, e] of unavailable) catalog.unavailable.set(party, e.error ?? 'unreachable');
+    const snapshot = { catalog, generation };
+    this.current = { fingerprint, snapshot };
+    return snapshot;
   }
 
   async openSession(user: string, _database: string, startup: Record<string, string>): Promise<EngineSession> {
@@ -103,7 +154,13 @@ export class FederatedEngine implements QueryEngine {
   }
 
   async close(): Promise<void> {
+    await this.inflight?.catch(() => undefined);
     for (const c of this.options.connectors.values()) await c.close().catch(() => undefined);
     this.gateway.closeSync();
   }
+}
+
+/** Settings of a session that set nothing, by canonical name (the stored pg_settings rows). */
+function defaultSettings(): [string, string][] {
+  return new SessionSettings().all().map(([k, v]) => [canonicalName(k), v]);
 }

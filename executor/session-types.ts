@@ -60,6 +60,13 @@ export interface QueryOutcome {
   commandTag: string;
   /** Set by transaction statements so the wire layer can track the ReadyForQuery status byte. */
   transaction?: 'begin' | 'commit' | 'rollback';
+  /**
+   * Settings Postgres reports to the client (GUC_REPORT: TimeZone, DateStyle,
+   * application_name, …) that this statement changed, by canonical name with their new values:
+   * SET, RESET, DISCARD ALL, or `set_config()` inside a query. The wire layer sends one
+   * ParameterStatus for each (and re-reads TimeZone for timestamptz output).
+   */
+  parameterStatus?: Record<string, string>;
 }
 
 /** One client session: settings (SET/SHOW), prepared-statement-independent state. */

@@ -7,7 +7,7 @@ import { SqlError, SqlState } from '../parser/errors.js';
 import type { Catalog } from '../planner/catalog.js';
 import type { CellValue } from './result-batches.js';
 import type { ResultColumn } from './session-types.js';
-import type { SessionSettings } from './settings.js';
+import { canonicalName, type SessionSettings } from './settings.js';
 
 export interface ShowResult {
   columns: ResultColumn[];
@@ -70,8 +70,10 @@ export function runShow(stmt: ShowStatement, catalog: Catalog, settings: Session
     case 'privacy_budget':
       throw new SqlError(SqlState.featureNotSupported, 'SHOW PRIVACY BUDGET needs the differential-privacy budget ledger, which this VeilSQL version does not provide yet');
     case 'all':
-      return { columns: [v('name'), v('setting')], rows: settings.all().map(([k, val]) => [k, val]) };
+      return { columns: [v('name'), v('setting')], rows: settings.all().map(([k, val]) => [canonicalName(k), val]) };
     case 'setting':
-      return { columns: [v(t.name)], rows: [[settings.get(t.name)]] };
+      // Postgres names the column after the parameter's canonical spelling (`SHOW time zone`
+      // → "TimeZone", `SHOW TRANSACTION ISOLATION LEVEL` → "transaction_isolation").
+      return { columns: [v(canonicalName(t.name))], rows: [[settings.get(t.name)]] };
   }
 }

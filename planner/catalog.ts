@@ -2,8 +2,10 @@
  * The planner's view of the federation: party tables as each party publishes them to this
  * requester, federated tables (the same table at several parties, queried as one), and tables
  * the gateway keeps itself. Name resolution follows Postgres: `schema.table` where a schema is
- * a party or a federation; an unqualified name is looked up in the requester's own party first,
- * then anywhere it is unique.
+ * a party, a federation or one of the gateway's catalog schemas (`pg_catalog`,
+ * `information_schema`); an unqualified name is looked up in `pg_catalog` first (like Postgres,
+ * which searches it before the search path), then in the requester's own party, then among
+ * parties and federations wherever it is unique.
  */
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { Span } from '../parser/ast.js';
@@ -25,6 +27,9 @@ export interface GatewayTable {
 
 /** The database name clients connect to; accepted as a leading qualifier. */
 export const DATABASE_NAME = 'veilsql';
+
+/** The schema of the emulated system catalog, searched first for unqualified names. */
+const PG_CATALOG = 'pg_catalog';
 
 export class Catalog {
   readonly requester: string;
@@ -84,12 +89,17 @@ export class Catalog {
     }
     if (parts.length === 1) {
       const name = parts[0];
+      // Postgres searches pg_catalog before the search path: `pg_class` is always the catalog's.
+      const system = this.gatewayTables.get(`${PG_CATALOG}.${name}`);
+      if (system) return this.lookupQualified(PG_CATALOG, name)!;
       const own = this.lookupQualified(this.requester, name);
       if (own) return own;
       const candidates: ResolvedTable[] = [];
       const where: string[] = [];
+      const gatewaySchemas = new Set([...this.gatewayTables.values()].map((g) => g.schema));
       for (const schema of this.schemaNames()) {
-        if (schema === this.requester) continue;
+        // The gateway's own schemas (information_schema) are reached qualified only, as in Postgres.
+        if (schema === this.requester || gatewaySchemas.has(schema)) continue;
         const r = this.lookupQualified(schema, name);
         if (r) {
           candidates.push(r);
@@ -103,7 +113,8 @@ export class Catalog {
           position: span ? span.start + 1 : undefined,
         });
       }
-      throw this.unknownTable(display, span, `Known schemas (parties and federations): ${this.schemaNames().join(', ')}.`);
+      const userSchemas = this.schemaNames().filter((sc) => !gatewaySchemas.has(sc));
+      throw this.unknownTable(display, span, `Known schemas (parties and federations): ${userSchemas.join(', ')}.`);
     }
     throw this.unknownTable(display, span);
   }

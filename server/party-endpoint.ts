@@ -203,7 +203,8 @@ export class PartyEndpoint {
 
   /** Binds `POST /v1/protocol/<name>` to `handler`. */
   registerProtocol(name: string, handler: ProtocolHandler): void {
-    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`invalid protocol name "${name}"`);
+    // Names are versioned (`psi-join/1`); they travel percent-encoded in the path.
+    if (!/^[a-z][a-z0-9_-]*(\/[0-9]+)?$/.test(name)) throw new Error(`invalid protocol name "${name}"`);
     if (this.protocols.has(name)) throw new Error(`protocol "${name}" is already registered`);
     this.protocols.set(name, handler);
   }
@@ -277,7 +278,13 @@ export class PartyEndpoint {
         await this.serveFragment(stream, headers, cn, entry);
       } else if (path.startsWith(ROUTE_PROTOCOL_PREFIX)) {
         expectMethod(method, 'POST');
-        await this.serveProtocol(stream, path.slice(ROUTE_PROTOCOL_PREFIX.length), url.searchParams, cn, entry);
+        let name: string;
+        try {
+          name = decodeURIComponent(path.slice(ROUTE_PROTOCOL_PREFIX.length));
+        } catch {
+          throw new HttpError(400, new SqlError(SqlState.protocolViolation, 'malformed protocol name'));
+        }
+        await this.serveProtocol(stream, name, url.searchParams, cn, entry);
       } else {
         throw new HttpError(404, new SqlError(SqlState.featureNotSupported, `no such party endpoint route: ${path}`));
       }

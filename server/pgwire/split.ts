@@ -1,8 +1,12 @@
 /**
- * Splits a simple-Query string into statements at top-level semicolons. This is a stand-in for
- * `splitStatements` from `parser/index.ts` (being written concurrently); it is lexer-aware so a
- * semicolon inside a string, identifier, dollar quote or comment never splits.
+ * Splits a simple-Query string into statements at top-level semicolons with the parser's own
+ * splitter (`splitStatements` of `parser/index.ts`: lexing only, so a semicolon inside a
+ * string, E'' string, identifier, dollar quote or comment never splits, and it never throws),
+ * so the wire layer and the engine agree on where statements end. Each statement also gets the
+ * wire lexer's tokens, which the wire layer uses to recognise the few statements it handles
+ * itself (COPY … TO STDOUT, transaction exits, reportable SETs).
  */
+import { splitStatements as splitSql } from '../../parser/index.js';
 import { tokenize, type Token } from './lexer.js';
 
 export interface SplitStatement {
@@ -16,26 +20,7 @@ export interface SplitStatement {
 
 /** Returns the non-empty statements of `sql`; an empty array means an empty query. */
 export function splitStatements(sql: string): SplitStatement[] {
-  const all = tokenize(sql);
-  const out: SplitStatement[] = [];
-  let current: Token[] = [];
-  const flush = () => {
-    if (current.length === 0) return;
-    const start = current[0].start;
-    const end = current[current.length - 1].end;
-    out.push({
-      text: sql.slice(start, end),
-      offset: start,
-      tokens: current.map((t) => ({ ...t, start: t.start - start, end: t.end - start })),
-    });
-    current = [];
-  };
-  for (const t of all) {
-    if (t.kind === 'op' && t.text === ';') flush();
-    else current.push(t);
-  }
-  flush();
-  return out;
+  return splitSql(sql).map(({ text, start }) => ({ text, offset: start, tokens: tokenize(text) }));
 }
 
 /** Number of Unicode code points in the first `units` UTF-16 code units of `s`. */

@@ -1,8 +1,9 @@
 /**
  * Runs one statement for either protocol, wrapping the engine call with what only the wire
  * layer can do: refuse work in a failed transaction block, turn COMMIT of a failed block into
- * ROLLBACK, keep the status byte, report changed settings, and own DEALLOCATE / DISCARD ALL
- * for protocol-level prepared statements (which the engine never sees).
+ * ROLLBACK, keep the status byte, report changed settings (as the engine lists them in
+ * `QueryOutcome.parameterStatus`, or recognised lexically for engines that do not), and own
+ * DEALLOCATE / DISCARD ALL for protocol-level prepared statements (which the engine never sees).
  */
 import type { ParamValue, QueryOutcome } from '../../executor/session-types.js';
 import { SqlError, SqlState } from '../../parser/errors.js';
@@ -70,11 +71,17 @@ export async function executeStatement(
   let outcome = await session.running(scope, () => session.engine.execute(engineSql, params, scope.ctx));
   if (engineSql !== sql) outcome = { ...outcome, commandTag: 'ROLLBACK' };
   afterSuccess(session, outcome);
-  if (setting !== null) session.settingChanged(setting.name, setting.value);
-  if (command?.kind === 'discard-all' || command?.kind === 'reset-all') {
-    if (command.kind === 'discard-all') session.forgetPrepared(null);
-    session.settingChanged('TimeZone', null);
-    session.settingChanged('application_name', null);
+  if (command?.kind === 'discard-all') session.forgetPrepared(null);
+  if (outcome.parameterStatus !== undefined) {
+    // The engine says which reported settings changed (SET, RESET, DISCARD ALL, set_config()).
+    for (const [name, value] of Object.entries(outcome.parameterStatus)) session.settingChanged(name, value);
+  } else {
+    // An engine that does not report: recognise the statement lexically.
+    if (setting !== null) session.settingChanged(setting.name, setting.value);
+    if (command?.kind === 'discard-all' || command?.kind === 'reset-all') {
+      session.settingChanged('TimeZone', null);
+      session.settingChanged('application_name', null);
+    }
   }
   return outcome;
 }

@@ -1,15 +1,9 @@
 /**
- * The Postgres version VeilSQL reports. One fixed 16.x release: psql chooses its catalog SQL by
- * server major version, PgJDBC picks its startup SQL by it, and SQLAlchemy parses `version()`
- * with a `PostgreSQL N.N` regex, so the three values below must agree and never drift. The
- * catalog layer (`version()`, `SHOW server_version`, `server_version_num`) imports them.
+ * The Postgres version VeilSQL reports (defined once in `executor/pg-catalog/version.ts`, so the
+ * ParameterStatus the wire layer sends and what `version()` / `SHOW server_version` answer can
+ * never drift apart) and the protocol codes of the startup phase.
  */
-export const PG_SERVER_VERSION = '16.4';
-export const PG_SERVER_VERSION_NUM = 160004;
-export const VEILSQL_VERSION = '0.1.0';
-export const PG_VERSION_STRING =
-  `PostgreSQL ${PG_SERVER_VERSION} (VeilSQL ${VEILSQL_VERSION}) on x86_64-pc-linux-gnu, ` +
-  'compiled by tsc 5.9.3, 64-bit';
+export { PG_SERVER_VERSION, PG_SERVER_VERSION_NUM, PG_VERSION_STRING, VEILSQL_VERSION } from '../../executor/pg-catalog/version.js';
 
 /** Protocol 3.0, the only major version any current client speaks. */
 export const PROTOCOL_3_0 = 196608;
