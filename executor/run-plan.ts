@@ -15,6 +15,8 @@ import { DUCKDB_TYPE_METADATA_KEY } from '../connectors/connector.js';
 import { connectWithPostgresSemantics, quoteIdent } from '../connectors/duckdb-session.js';
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { Fragment, PhysicalPlan, PrivateStage } from '../planner/physical-plan.js';
+// Loading the operators registers their planner, executor and party halves.
+import './operators/index.js';
 import { operatorRunner } from './operators/registry.js';
 import type { Notice, ResultColumn } from './session-types.js';
 
@@ -60,11 +62,18 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
     }
   }
 
-  const connection = await connectWithPostgresSemantics(run.gateway);
+  // A plan without stages creates no temp tables, so it may reuse an idle connection; a plan
+  // with stages gets its own, whose closing drops every temp table it made.
+  const pooled = plan.stages.length === 0;
+  const connection = pooled ? await idleConnections.acquire(run.gateway) : await connectWithPostgresSemantics(run.gateway);
+  let disposed = false;
   const dispose = () => {
+    if (disposed) return;
+    disposed = true;
     release();
     controller.abort();
-    connection.closeSync();
+    if (pooled && !run.signal.aborted) idleConnections.release(run.gateway, connection);
+    else connection.closeSync();
   };
   try {
     // Fragments depend on nothing: all of them start at once. Gateway and private stages run
@@ -148,6 +157,20 @@ async function runPrivateStage(
   });
   run.onFragmentDone?.(stage.id, { rows: 0, bytes: 0, ms: performance.now() - started });
 }
+
+/** Idle gateway connections per DuckDB instance, for plans that run entirely at the gateway. */
+const idleConnections = {
+  pools: new WeakMap<DuckDBInstance, DuckDBConnection[]>(),
+  async acquire(instance: DuckDBInstance): Promise<DuckDBConnection> {
+    return this.pools.get(instance)?.pop() ?? connectWithPostgresSemantics(instance);
+  },
+  release(instance: DuckDBInstance, connection: DuckDBConnection): void {
+    let pool = this.pools.get(instance);
+    if (!pool) this.pools.set(instance, (pool = []));
+    if (pool.length < 8) pool.push(connection);
+    else connection.closeSync();
+  },
+};
 
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
 const WATCHDOG_GRACE_MS = 2_000;

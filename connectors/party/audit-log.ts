@@ -27,6 +27,8 @@ export class AuditLog {
   private tail: Promise<void> = Promise.resolve();
   private lastHash = GENESIS;
   private seq = 0;
+  private pending: AuditRecord[] = [];
+  private flushing: Promise<void> | undefined;
 
   private constructor(private readonly connection: DuckDBConnection) {}
 
@@ -44,32 +46,51 @@ export class AuditLog {
     return log;
   }
 
-  /** Appends one record; appends are serialised so the chain has no forks. */
+  /**
+   * Appends one record. The chain is extended in memory at once (so it has no forks), and records
+   * are written in group commits: concurrent appends share one transaction, and each append
+   * resolves once its record is durable.
+   */
   append(entry: Pick<AuditRecord, 'requester' | 'queryId' | 'event' | 'detail'>): Promise<void> {
-    const run = async () => {
-      const seq = this.seq + 1;
-      const at = new Date().toISOString();
-      const prevHash = this.lastHash;
-      const hash = recordHash({ seq, at, ...entry, prevHash });
-      const p = await this.connection.prepare(`INSERT INTO ${TABLE} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`);
-      p.bindBigInt(1, BigInt(seq));
-      p.bindVarchar(2, at);
-      p.bindVarchar(3, entry.requester);
-      p.bindVarchar(4, entry.queryId);
-      p.bindVarchar(5, entry.event);
-      p.bindVarchar(6, entry.detail);
-      p.bindVarchar(7, prevHash);
-      p.bindVarchar(8, hash);
+    const seq = ++this.seq;
+    const at = new Date().toISOString();
+    const prevHash = this.lastHash;
+    const hash = recordHash({ seq, at, ...entry, prevHash });
+    this.lastHash = hash;
+    this.pending.push({ seq, at, ...entry, prevHash, hash });
+    if (!this.flushing) this.flushing = this.tail.then(() => this.flush());
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    // Let appends issued in the same turn join this commit.
+    await new Promise((r) => setImmediate(r));
+    const batch = this.pending.splice(0);
+    this.flushing = undefined;
+    const write = async () => {
+      if (batch.length === 0) return;
+      const placeholders = batch.map((_, i) => `(${Array.from({ length: 8 }, (_, j) => `$${i * 8 + j + 1}`).join(', ')})`).join(', ');
+      const p = await this.connection.prepare(`INSERT INTO ${TABLE} VALUES ${placeholders}`);
+      batch.forEach((r, i) => {
+        const o = i * 8;
+        p.bindBigInt(o + 1, BigInt(r.seq));
+        p.bindVarchar(o + 2, r.at);
+        p.bindVarchar(o + 3, r.requester);
+        p.bindVarchar(o + 4, r.queryId);
+        p.bindVarchar(o + 5, r.event);
+        p.bindVarchar(o + 6, r.detail);
+        p.bindVarchar(o + 7, r.prevHash);
+        p.bindVarchar(o + 8, r.hash);
+      });
       await p.run();
-      this.seq = seq;
-      this.lastHash = hash;
     };
-    const next = this.tail.then(run, run);
-    this.tail = next.catch(() => undefined);
-    return next;
+    const done = this.tail.then(write, write);
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   async records(): Promise<AuditRecord[]> {
+    while (this.flushing) await this.flushing;
     await this.tail;
     const r = await this.connection.runAndReadAll(`SELECT seq, "at", requester, query_id, event, detail, prev_hash, hash FROM ${TABLE} ORDER BY seq`);
     return r.getRows().map((row) => ({
