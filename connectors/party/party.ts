@@ -15,7 +15,7 @@ import type { PartyCatalog, PolicyLevel, PublishedTable } from '../../planner/ca
 import { planFragment } from '../../planner/index.js';
 import type { TableSource } from '../../planner/logical-plan.js';
 import { queryToArrow } from '../arrow/duckdb-to-arrow.js';
-import type { NodeConfig, TableConfig } from '../config-types.js';
+import type { NodeConfig, PrivacyBudgetConfig, TableConfig } from '../config-types.js';
 import type { FragmentRequest, FragmentStream, FrameChannel, PartyService, ProtocolRequest } from '../connector.js';
 import { connectWithPostgresSemantics } from '../duckdb-session.js';
 import type { ColumnUse } from '../../planner/policy.js';
@@ -79,6 +79,11 @@ export class Party implements PartyService {
       if (r.status === 'loaded') this.logger.info(`${this.name}: loaded table ${r.table} (${r.rows} rows)`);
     }
     return results;
+  }
+
+  /** The party's per-requester privacy budget from node.yaml (`privacy.budget`), if it grants one. */
+  privacyBudget(): PrivacyBudgetConfig | undefined {
+    return this.config.privacy;
   }
 
   /** The policy level of a column for a requester: per-requester grant, else the column's level, else private. */
