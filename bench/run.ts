@@ -32,6 +32,12 @@ export interface Benchmark {
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'federated-aggregate': async () => (await import('./federated-aggregate.js')).benchmark,
+  'secure-join': async () => (await import('./secure-join.js')).benchmark,
+  'pgwire-load': async () => (await import('./pgwire-load.js')).benchmark,
+  gwas: async () => (await import('./gwas.js')).benchmark,
+  'private-lookup': async () => (await import('./private-lookup.js')).benchmark,
+  dedupe: async () => (await import('./dedupe.js')).benchmark,
+  dp: async () => (await import('./dp.js')).benchmark,
 };
 
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

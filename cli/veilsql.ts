@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `veilsql` command (SPEC.md §2): init, node, demo, query, bench.
+ * The `veilsql` command (SPEC.md §2): init, node, demo, query, bench, plot.
  */
 import { parseArgs } from 'node:util';
 import { SqlError } from '../parser/errors.js';
@@ -10,7 +10,9 @@ const USAGE = `usage:
   veilsql node --config <node.yaml>              run one node until SIGINT/SIGTERM
   veilsql demo [--dir DIR] [--seed N] [--lenders N]   generate and run the demo federation
   veilsql query --gateway postgres://user:pw@host:port/veilsql "SQL"
-  veilsql bench [name …]                         run benchmarks (see bench/)`;
+  veilsql bench [name …]                         run benchmarks (see bench/)
+  veilsql plot manhattan (--input FILE | --query SQL [--gateway URL]) [--out PREFIX] [--title T]
+                                                 Manhattan and QQ plots (SVG) of a GWAS result`;
 
 function fail(message: string, code = 2): never {
   console.error(`veilsql: ${message}`);
@@ -73,6 +75,34 @@ async function main(argv: string[]): Promise<void> {
     case 'bench': {
       const { runBenchmarks } = await import('../bench/run.js');
       await runBenchmarks(rest);
+      return;
+    }
+    case 'plot': {
+      const [kind, ...args] = rest;
+      if (kind !== 'manhattan') fail(`plot supports: manhattan\n${USAGE}`);
+      const { values } = parseArgs({
+        args,
+        options: {
+          input: { type: 'string', short: 'i' }, query: { type: 'string', short: 'q' }, gateway: { type: 'string', short: 'g' },
+          out: { type: 'string', short: 'o', default: 'gwas' }, title: { type: 'string' },
+          'genome-wide': { type: 'string' }, suggestive: { type: 'string' }, 'label-top': { type: 'string' },
+        },
+      });
+      if (!values.input === !values.query) fail(`plot manhattan needs exactly one of --input FILE or --query SQL\n${USAGE}`);
+      const { runPlotCommand } = await import('./plot/command.js');
+      const files = await runPlotCommand({
+        input: values.input,
+        query: values.query,
+        gateway: values.gateway ?? process.env.VEILSQL_GATEWAY ?? 'postgres://analyst:analyst@127.0.0.1:5433/veilsql',
+        out: values.out!,
+        options: {
+          title: values.title,
+          genomeWide: values['genome-wide'] ? Number(values['genome-wide']) : undefined,
+          suggestive: values.suggestive ? Number(values.suggestive) : undefined,
+          labelTop: values['label-top'] ? Number(values['label-top']) : undefined,
+        },
+      });
+      for (const f of files) console.log(`wrote ${f}`);
       return;
     }
     case undefined:

@@ -4,8 +4,14 @@
  * that names them).
  */
 import type { FederatedTableDef, KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
+import type { DedupeSettings } from '../planner/operators/dedupe.js';
 
-export type NodeRole = 'party' | 'hub';
+/**
+ * A node's primary role: a `party` holds data, a `hub` relays and counts for the multi-lender
+ * dedupe, a `key_holder` only holds threshold-OPRF key shares (a party can hold shares too:
+ * `FederationNode.keyHolder`).
+ */
+export type NodeRole = 'party' | 'hub' | 'key_holder';
 
 export interface FederationNode {
   name: string;
@@ -14,7 +20,12 @@ export interface FederationNode {
   /** Absolute path of the node's certificate (PEM). */
   cert: string;
   role: NodeRole;
+  /** Holds threshold-OPRF key shares for the multi-lender dedupe (`role: key_holder` or `[party, key_holder]`). */
+  keyHolder?: boolean;
 }
+
+/** A federated table as configured: the planner's definition plus an optional `dedupe:` section. */
+export type FederatedTableConfig = FederatedTableDef & { dedupe?: DedupeSettings };
 
 export interface FederationConfig {
   /** Absolute path of the file this was loaded from. */
@@ -26,7 +37,7 @@ export interface FederationConfig {
   caKey?: string;
   nodes: Map<string, FederationNode>;
   /** Keyed by `schema.name`, e.g. `hospitals.genotypes`. */
-  federatedTables: Map<string, FederatedTableDef>;
+  federatedTables: Map<string, FederatedTableConfig>;
 }
 
 export interface ColumnPolicyConfig {
@@ -36,9 +47,10 @@ export interface ColumnPolicyConfig {
 
 export interface TableConfig {
   name: string;
-  /** Absolute path of a CSV or Parquet file, or absent when the table already lives in the database. */
+  /** Absolute path of a CSV or Parquet file (a PLINK path prefix), or absent when the table already lives in the database. */
   source?: string;
-  format?: 'csv' | 'parquet' | 'table';
+  /** `plink`: `source` is the path prefix of a .bed/.bim/.fam fileset (connectors/plink/). */
+  format?: 'csv' | 'parquet' | 'table' | 'plink';
   /**
    * With `format: table` and `source: other_name`: the existing DuckDB table (optionally
    * `schema.table`) this table publishes. Absent when the table has the config's own name.

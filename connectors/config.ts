@@ -12,10 +12,13 @@
  * - `database` defaults to `:memory:`.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { FederatedTableDef, KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
+import { isSeq } from 'yaml';
+import type { KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
 import { POLICY_LEVELS } from '../planner/catalog-types.js';
+import type { DedupeSettings } from '../planner/operators/dedupe.js';
 import type {
   ColumnPolicyConfig,
+  FederatedTableConfig,
   FederationConfig,
   FederationNode,
   GatewayConfig,
@@ -44,7 +47,9 @@ function resolveFrom(file: string, p: string): string {
 
 const FEDERATION_KEYS = ['name', 'ca', 'ca_key', 'nodes', 'federated_tables'] as const;
 const FEDERATION_NODE_KEYS = ['url', 'cert', 'role'] as const;
-const FEDERATED_TABLE_KEYS = ['table', 'parties', 'colocated'] as const;
+const FEDERATED_TABLE_KEYS = ['table', 'parties', 'colocated', 'dedupe'] as const;
+// Multi-lender dedupe (planner/operators/dedupe.ts): hub, key and time columns, bucket, key epoch, t.
+const DEDUPE_KEYS = ['hub', 'key', 'time', 'bucket', 'epoch', 'threshold', 'sync', 'grace'] as const;
 
 /** Loads `federation.yaml`. `text` lets tests validate without touching the disk. */
 export function loadFederationConfig(path: string, text?: string): FederationConfig {
@@ -69,11 +74,11 @@ export function loadFederationConfig(path: string, text?: string): FederationCon
     if (previous) r.fail(f.get('url')!, `url ${url} is already used by node "${previous}"`);
     seenUrls.set(url, key);
     const cert = resolveFrom(file, r.string(f.get('cert')!, 'a path to the node certificate'));
-    const role: NodeRole = f.has('role') ? r.oneOf(f.get('role')!, ['party', 'hub'] as const, 'role') : 'party';
-    nodes.set(key, { name: key, url, cert, role });
+    const { role, keyHolder } = f.has('role') ? parseRole(r, f.get('role')!) : { role: 'party' as NodeRole, keyHolder: false };
+    nodes.set(key, { name: key, url, cert, role, ...(keyHolder ? { keyHolder } : {}) });
   }
 
-  const federatedTables = new Map<string, FederatedTableDef>();
+  const federatedTables = new Map<string, FederatedTableConfig>();
   if (top.has('federated_tables') && top.get('federated_tables')!.node !== null) {
     for (const { key, keyNode, value } of r.entries(top.get('federated_tables')!, 'a mapping of schema.table to { table, parties }')) {
       const keyAt = { node: keyNode, path: value.path };
@@ -99,13 +104,68 @@ export function loadFederationConfig(path: string, text?: string): FederationCon
         if (parties.includes(party)) r.fail(item, `party "${party}" is listed twice`);
         parties.push(party);
       }
-      const def: FederatedTableDef = { schema, name: tableName, table, parties };
+      const def: FederatedTableConfig = { schema, name: tableName, table, parties };
       if (f.has('colocated')) def.colocated = r.string(f.get('colocated')!, 'a column name');
+      if (f.has('dedupe')) def.dedupe = parseDedupe(r, f.get('dedupe')!, nodes, key);
       federatedTables.set(key, def);
     }
   }
 
   return { path: file, name, ca, caKey, nodes, federatedTables };
+}
+
+/**
+ * `role: party | hub | key_holder` or a list: a party may also be a key holder
+ * (`role: [party, key_holder]`); a hub never is (it relays every evaluation to the holders).
+ */
+function parseRole(r: ConfigReader, at: Located): { role: NodeRole; keyHolder: boolean } {
+  const ROLES = ['party', 'hub', 'key_holder'] as const;
+  const items = isSeq(at.node) ? r.list(at, 'a list of roles') : [at];
+  if (items.length === 0) r.fail(at, 'a node needs at least one role');
+  const roles = items.map((item) => r.oneOf(item, ROLES, 'role'));
+  if (new Set(roles).size !== roles.length) r.fail(at, 'a role is listed twice');
+  if (roles.includes('hub') && roles.length > 1) {
+    r.fail(at, 'the hub cannot have another role', 'The hub relays every key evaluation; a key share or data of its own would let it see what it relays.');
+  }
+  const keyHolder = roles.includes('key_holder');
+  return { role: roles.includes('hub') ? 'hub' : roles.includes('party') ? 'party' : 'key_holder', keyHolder };
+}
+
+/** The `dedupe:` section of a federated table (defaults: the only hub, 1d buckets, 7d epochs, majority t). */
+function parseDedupe(r: ConfigReader, at: Located, nodes: Map<string, FederationNode>, table: string): DedupeSettings {
+  const f = r.object(at, DEDUPE_KEYS, ['key', 'time']);
+  const hubs = [...nodes.values()].filter((n) => n.role === 'hub').map((n) => n.name);
+  let hub: string;
+  if (f.has('hub')) {
+    hub = r.name(f.get('hub')!, 'node name');
+    if (nodes.get(hub)?.role !== 'hub') r.fail(f.get('hub')!, `node "${hub}" is not a node with role hub`, `hubs: ${hubs.join(', ') || '(none)'}`);
+  } else {
+    if (hubs.length !== 1) r.fail(at, `multi-lender dedupe of ${table} needs a hub: ${hubs.length === 0 ? 'no node has role hub' : `name one of ${hubs.join(', ')} with hub:`}`);
+    hub = hubs[0];
+  }
+  const keyHolders = [...nodes.values()].filter((n) => n.keyHolder).map((n) => n.name).sort();
+  if (keyHolders.length < 3) {
+    r.fail(at, `multi-lender dedupe of ${table} needs at least 3 key holders (nodes with role key_holder), found ${keyHolders.length}`);
+  }
+  const seconds = (key: string, fallback: number, min: number): number => {
+    if (!f.has(key)) return fallback;
+    const ms = parseDuration(r, f.get(key)!, 's');
+    if (ms % 1000 !== 0 || ms < min * 1000) r.fail(f.get(key)!, `${key} must be a whole number of seconds, at least ${min}`);
+    return ms / 1000;
+  };
+  const bucketSeconds = seconds('bucket', 86_400, 1);
+  const threshold = f.has('threshold') ? r.integer(f.get('threshold')!, 2, keyHolders.length) : Math.floor(keyHolders.length / 2) + 1;
+  return {
+    hub,
+    keyColumn: r.name(f.get('key')!, 'column name').toLowerCase(),
+    timeColumn: r.name(f.get('time')!, 'column name').toLowerCase(),
+    bucketSeconds,
+    epochSeconds: seconds('epoch', 7 * 86_400, 60),
+    threshold,
+    keyHolders,
+    syncSeconds: seconds('sync', 30, 1),
+    graceSeconds: seconds('grace', 3_600, 0),
+  };
 }
 
 function parseNodeUrl(r: ConfigReader, at: Located): string {
@@ -186,7 +246,7 @@ function parseTable(r: ConfigReader, file: string, name: string, at: Located, fe
   const f = at.node === null ? new Map<string, Located>() : r.object(at, TABLE_KEYS);
   const table: TableConfig = { name, columns: new Map(), minGroup: DEFAULT_MIN_GROUP, grants: new Map() };
 
-  const explicitFormat = f.has('format') ? r.oneOf(f.get('format')!, ['csv', 'parquet', 'table'] as const, 'format') : undefined;
+  const explicitFormat = f.has('format') ? r.oneOf(f.get('format')!, ['csv', 'parquet', 'table', 'plink'] as const, 'format') : undefined;
   if (f.has('source')) {
     const sourceAt = f.get('source')!;
     const source = r.string(sourceAt, 'a .csv or .parquet path, or a table name');
@@ -200,10 +260,11 @@ function parseTable(r: ConfigReader, file: string, name: string, at: Located, fe
       const inferred = formatFromExtension(source);
       if (explicitFormat === undefined && inferred === undefined) {
         r.fail(sourceAt, `cannot tell the format of "${source}" from its extension`,
-          'use a .csv or .parquet file, or set format: csv | parquet | table');
+          'use a .csv, .parquet or PLINK .bed file, or set format: csv | parquet | table | plink');
       }
       table.format = explicitFormat ?? inferred;
-      table.source = resolveFrom(file, source);
+      // A PLINK fileset is named by its prefix; `cohort.bed` names the same fileset.
+      table.source = resolveFrom(file, table.format === 'plink' ? source.replace(/\.(bed|bim|fam)$/i, '') : source);
     }
   } else {
     if (explicitFormat !== undefined && explicitFormat !== 'table') {
@@ -237,8 +298,9 @@ function parseTable(r: ConfigReader, file: string, name: string, at: Located, fe
   return table;
 }
 
-function formatFromExtension(source: string): 'csv' | 'parquet' | undefined {
+function formatFromExtension(source: string): 'csv' | 'parquet' | 'plink' | undefined {
   const lower = source.toLowerCase();
+  if (lower.endsWith('.bed')) return 'plink';
   if (/\.(csv|tsv)(\.gz|\.zst)?$/.test(lower)) return 'csv';
   if (lower.endsWith('.parquet')) return 'parquet';
   return undefined;

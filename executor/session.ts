@@ -8,6 +8,7 @@
  * a later execution of the same statement with the same parameter types is cast to them if it
  * came out differently, because clients decode rows with the types they were told.
  */
+import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { connectWithPostgresSemantics } from '../connectors/duckdb-session.js';
 import type { Expr, Query, SetStatement, Statement } from '../parser/ast.js';
@@ -30,6 +31,9 @@ import type {
 } from './session-types.js';
 import { canonicalName, SessionSettings } from './settings.js';
 import { runShow } from './show.js';
+// DP aggregates (issue 6): EXPLAIN DP, SHOW PRIVACY BUDGET, `SET dp.*` defaults.
+import { dpSessionDefaults } from '../planner/binder/privacy-options.js';
+import { BUDGET_COLUMNS, explainDp, hasDpAggregate, privacyBudgetRows } from './operators/dp-aggregate/index.js';
 
 const NO_ROWS: AsyncIterable<never> = { async *[Symbol.asyncIterator]() {} };
 
@@ -72,7 +76,9 @@ export class Session implements EngineSession {
         const snapshot = await prepared.fresh();
         // Planned with `$n` left open (no values): the description is for every execution.
         const planned = this.plan(snapshot, prepared.query, hints, undefined);
-        const exact = await exactTypes(await this.shadowConnection(), planned, hints, snapshot.generation);
+        // DP aggregates have no DuckDB rendering: their plans keep the planner's types (which the
+        // DP operator's output table uses exactly).
+        const exact = hasDpAggregate(planned) ? undefined : await exactTypes(await this.shadowConnection(), planned, hints, snapshot.generation);
         const inferred = planned.bound.ctx.paramTypes;
         const count = Math.max(paramTypeHints.length, exact?.params.length ?? 0, ...[...inferred.keys()], 0);
         const paramTypes = Array.from({ length: count }, (_, i) => {
@@ -88,6 +94,7 @@ export class Session implements EngineSession {
       case 'explain':
         return { paramTypes: paramTypeHints.map((h) => h ?? 'VARCHAR'), columns: [{ name: 'QUERY PLAN', type: 'VARCHAR' }] };
       case 'show': {
+        if (stmt.target.what === 'privacy_budget') return { paramTypes: [], columns: [...BUDGET_COLUMNS] };
         const shown = runShow(stmt, await this.engine.catalog(), this.settings, this.engine.options.nodeUrls ?? new Map());
         return { paramTypes: [], columns: shown.columns };
       }
@@ -123,6 +130,11 @@ export class Session implements EngineSession {
       case 'explain':
         return this.explain(stmt.statement, stmt.mode, params, ctx);
       case 'show': {
+        if (stmt.target.what === 'privacy_budget') {
+          // Every party reports this requester's budget from its own ledger.
+          const rows = await privacyBudgetRows(this.engine.connectors, randomUUID(), this.settings.fragmentTimeoutMs(), ctx.signal);
+          return this.rows([...BUDGET_COLUMNS], rows, 'SHOW');
+        }
         const catalog = await this.engine.catalog({ fresh: stmt.target.what === 'parties' });
         const shown = runShow(stmt, catalog, this.settings, this.engine.options.nodeUrls ?? new Map());
         return this.rows(shown.columns, shown.rows, 'SHOW');
@@ -172,6 +184,7 @@ export class Session implements EngineSession {
       requester: this.engine.self,
       paramHints: hints,
       params: params?.map((p, i) => ({ text: p.text, type: p.type ? hintType(p.type) : hints[i] })),
+      privacyDefaults: dpSessionDefaults(this.settings.all()),
     });
     refuseMacrosAtParties(planned.physical.fragments);
     return planned;
@@ -220,11 +233,13 @@ export class Session implements EngineSession {
   }
 
   private async explain(query: Query, mode: 'plan' | 'analyze' | 'dp', params: ParamValue[], ctx: ExecutionContext): Promise<QueryOutcome> {
-    if (mode === 'dp') {
-      throw new SqlError(SqlState.featureNotSupported, 'EXPLAIN DP needs the differential-privacy aggregate operator, which this VeilSQL version does not provide yet');
-    }
     const snapshot = await this.engine.snapshot();
     const planned = this.plan(snapshot, this.rewrite(query, snapshot, false), params.map((p) => hintType(p.type)), params);
+    if (mode === 'dp') {
+      // Noise scales, interval widths and cost from the plan alone: no party is asked, nothing is spent.
+      const lines = [...explainDp(planned.physical, this.engine.self), '', ...explainPlan(planned.physical, planned.bound.ctx, this.engine.self)];
+      return this.rows([{ name: 'QUERY PLAN', type: 'VARCHAR' }], lines.map((l) => [l]), 'EXPLAIN');
+    }
     let stats: ExplainStats | undefined;
     if (mode === 'analyze') {
       const started = performance.now();

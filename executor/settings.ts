@@ -9,6 +9,7 @@
  * what ParameterStatus reports for the settings Postgres marks GUC_REPORT.
  */
 import { SqlError, SqlState } from '../parser/errors.js';
+import { validateDpSetting } from '../planner/binder/privacy-options.js';
 import { PG_SERVER_VERSION, PG_SERVER_VERSION_NUM } from './pg-catalog/version.js';
 
 export const SERVER_VERSION = PG_SERVER_VERSION;
@@ -89,6 +90,8 @@ export class SessionSettings {
       this.reset(key);
       return;
     }
+    // DP defaults (`SET dp.epsilon = 0.5`) are checked when set; the binder applies them.
+    if (key.startsWith('dp.')) validateDpSetting(key.slice(3), value);
     if (key === 'fragment_timeout') {
       const ms = parseDurationMs(value);
       if (ms === undefined || ms <= 0) {

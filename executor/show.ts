@@ -68,7 +68,8 @@ export function runShow(stmt: ShowStatement, catalog: Catalog, settings: Session
       return { columns: [v('party'), v('table'), v('column'), v('type'), v('level'), n('min_group'), v('normalization')], rows };
     }
     case 'privacy_budget':
-      throw new SqlError(SqlState.featureNotSupported, 'SHOW PRIVACY BUDGET needs the differential-privacy budget ledger, which this VeilSQL version does not provide yet');
+      // Answered by the session, which asks every party's ledger (operators/dp-aggregate/budget.ts).
+      throw new SqlError(SqlState.internalError, 'SHOW PRIVACY BUDGET is answered by the session');
     case 'all':
       return { columns: [v('name'), v('setting')], rows: settings.all().map(([k, val]) => [canonicalName(k), val]) };
     case 'setting':

@@ -7,14 +7,16 @@
 /**
  * Column policy levels, strongest last (SPEC.md §2):
  * - `public`    may be revealed in plaintext and used anywhere;
+ * - `lookup`    revealed only as the label of a PRIVATE LOOKUP match (per key the requester
+ *               already holds), usable for nothing else;
  * - `join_key`  usable only as a SECURE JOIN / PRIVATE LOOKUP key, never revealed;
  * - `aggregate` only inside aggregates computed over groups of >= min_group rows, totals only;
  * - `dp`        only through DP aggregates;
  * - `private`   never usable by another party's queries.
  */
-export type PolicyLevel = 'public' | 'join_key' | 'aggregate' | 'dp' | 'private';
+export type PolicyLevel = 'public' | 'lookup' | 'join_key' | 'aggregate' | 'dp' | 'private';
 
-export const POLICY_LEVELS: readonly PolicyLevel[] = ['public', 'join_key', 'aggregate', 'dp', 'private'];
+export const POLICY_LEVELS: readonly PolicyLevel[] = ['public', 'lookup', 'join_key', 'aggregate', 'dp', 'private'];
 
 /** How both sides of a SECURE JOIN canonicalise a key column before hashing it. */
 export interface KeyNormalization {

@@ -25,10 +25,16 @@ export interface PlannedQuery {
 export function planQuery(
   query: Query,
   catalog: Catalog,
-  options: PhysicalPlanOptions & { paramHints?: (SqlType | undefined)[]; params?: ParameterValue[] },
+  options: PhysicalPlanOptions & {
+    paramHints?: (SqlType | undefined)[];
+    params?: ParameterValue[];
+    /** The session's `dp.*` settings without the prefix: defaults for DP privacy options. */
+    privacyDefaults?: Record<string, string>;
+  },
 ): PlannedQuery {
-  refusePrivacyOptions(query);
-  const bound = bindQuery(query, catalog, options.paramHints);
+  // Privacy options are resolved by the binder and planned by the DP aggregate operator; an
+  // unregistered operator still refuses them (refuseMissingOperators, 0A000).
+  const bound = bindQuery(query, catalog, options.paramHints, { privacyDefaults: options.privacyDefaults });
   // Executions bind values (all of them must be supplied); descriptions plan with `$n` left open.
   const withValues = options.params ? substituteParameters(bound.plan, options.params, bound.ctx) : bound.plan;
   const checked = enforcePolicy(withValues, bound.ctx, { requester: options.requester, site: 'gateway' });
@@ -65,6 +71,7 @@ export function planFragment(
   return { sql, columns: bound.columns };
 }
 
+/** Fragments and protocol inputs a party receives never carry privacy options. */
 function refusePrivacyOptions(query: Query): void {
   const body = query.body;
   if (body.kind === 'select' && body.privacy) {

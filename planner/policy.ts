@@ -17,22 +17,31 @@
  * | value_agg  | argument of MIN/MAX/ANY_VALUE/ARRAY_AGG/…               | public                   |
  * | dp         | argument of a DP aggregate                               | public, aggregate, dp    |
  * | secure_key | key equality of SECURE JOIN / PRIVATE LOOKUP            | public, join_key         |
+ * | lookup_label | label released by a PRIVATE LOOKUP match (owner's input) | public, lookup         |
+ * | privacy_unit | privacy unit of a DP aggregate (bounds each unit's rows)  | every level              |
  *
- * Columns of the requester's own party are not restricted. Aggregates over `aggregate`-level
+ * Columns of the requester's own party are not restricted. Label columns a PRIVATE LOOKUP
+ * releases (checked as `lookup_label` on the owner's protocol input) are the requester's values
+ * above the lookup; a `lookup`-level column allows no other use. Aggregates over `aggregate`-level
  * columns get a `count(*) >= min_group` filter inserted (the party inserts it again itself).
+ * A DP aggregate's privacy unit (`privacy_unit = col`, and `DP COUNT(DISTINCT col)` of it) is
+ * allowed at every level, `private` included: its values never leave the party, they only
+ * group the party's rows so that each unit's contribution is bounded before noise is added.
  */
 import type { Expr, FunctionCall, Query } from '../parser/ast.js';
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { BindContext, ColumnOrigin } from './binder/context.js';
 import { STATISTIC_AGGREGATES } from './binder/functions.js';
+import { dpOptionsOf } from './binder/privacy-options.js';
 import type { PolicyLevel } from './catalog-types.js';
 import { splitConjuncts, visitExpr } from './expr-utils.js';
 import {
-  children, isSubplanQuery, outputColumns, withChildren, type AggregateNode, type LogicalPlan,
+  children, isSubplanQuery, outputColumns, withChildren, type AggregateNode, type JoinNode, type LogicalPlan,
 } from './logical-plan.js';
+import { privateOperatorFor } from './private-operators.js';
 import { T } from './types.js';
 
-export type ColumnUse = 'output' | 'filter' | 'group' | 'order' | 'statistic' | 'value_agg' | 'dp' | 'secure_key';
+export type ColumnUse = 'output' | 'filter' | 'group' | 'order' | 'statistic' | 'value_agg' | 'dp' | 'secure_key' | 'lookup_label' | 'privacy_unit';
 
 const ALLOWED: Record<ColumnUse, PolicyLevel[]> = {
   output: ['public'],
@@ -43,6 +52,8 @@ const ALLOWED: Record<ColumnUse, PolicyLevel[]> = {
   value_agg: ['public'],
   dp: ['public', 'aggregate', 'dp'],
   secure_key: ['public', 'join_key'],
+  lookup_label: ['public', 'lookup'],
+  privacy_unit: ['public', 'lookup', 'join_key', 'aggregate', 'dp', 'private'],
 };
 
 const USE_TEXT: Record<ColumnUse, string> = {
@@ -54,10 +65,13 @@ const USE_TEXT: Record<ColumnUse, string> = {
   value_agg: 'aggregated with a function that releases individual values (MIN, MAX, ANY_VALUE, ARRAY_AGG, …)',
   dp: 'used in a DP aggregate',
   secure_key: 'used as a SECURE JOIN / PRIVATE LOOKUP key',
+  lookup_label: 'revealed as the label of a PRIVATE LOOKUP match',
+  privacy_unit: 'used as the privacy unit of a DP aggregate',
 };
 
 const LEVEL_TEXT: Record<PolicyLevel, string> = {
   public: 'may be revealed',
+  lookup: 'may only be revealed as the label of a PRIVATE LOOKUP match',
   join_key: 'may only be a SECURE JOIN or PRIVATE LOOKUP key',
   aggregate: 'may only be released inside aggregates (COUNT, SUM, AVG, …) over groups of at least min_group rows',
   dp: 'may only be released through DP aggregates',
@@ -137,6 +151,7 @@ function walk(plan: LogicalPlan, ctx: BindContext, options: PolicyOptions, linea
           refs(c, isKeyEquality ? 'secure_key' : 'filter');
         }
       }
+      if (node.mode === 'lookup') releaseLookupLabels(node, ctx, options, lineage);
       return node;
     case 'aggregate':
       return aggregate(node, ctx, options, lineage);
@@ -165,6 +180,24 @@ function walk(plan: LogicalPlan, ctx: BindContext, options: PolicyOptions, linea
   }
 }
 
+/**
+ * PRIVATE LOOKUP releases the owner's label columns on a match: above the lookup they are the
+ * requester's own values. Only columns whose every base may be a label (`lookup_label`) are
+ * released; the operator's protocol input re-checks that use at the owner. Other columns of the
+ * owner's side (e.g. its key) keep their lineage, so revealing them above is still refused.
+ */
+function releaseLookupLabels(node: JoinNode, ctx: BindContext, options: PolicyOptions, lineage: Lineage): void {
+  for (const col of outputColumns(node.right)) {
+    const bases = lineage.plain.get(col.name);
+    if (!bases) continue;
+    const releasable = [...bases].every((b) => {
+      const origin = ctx.origins.get(b);
+      return !origin || origin.party === options.requester || (!origin.pseudo && ALLOWED.lookup_label.includes(origin.level));
+    });
+    if (releasable) lineage.plain.set(col.name, new Set());
+  }
+}
+
 function aggregate(node: AggregateNode, ctx: BindContext, options: PolicyOptions, lineage: Lineage): LogicalPlan {
   for (const g of node.groups) {
     useExpr(g.expr, 'group', ctx, options, lineage);
@@ -176,13 +209,18 @@ function aggregate(node: AggregateNode, ctx: BindContext, options: PolicyOptions
     const fname = call.name[call.name.length - 1];
     const u: ColumnUse = call.dp ? 'dp' : STATISTIC_AGGREGATES.has(fname) ? 'statistic' : 'value_agg';
     const isCountDistinctParty = fname === 'count' && call.distinct && call.args.length === 1;
+    // DP COUNT(DISTINCT unit) counts privacy units: the unit column's own use.
+    const unit = call.dp && isCountDistinctParty ? dpOptionsOf(node)?.privacyUnit : undefined;
     for (const arg of call.args) {
       for (const base of baseOf(arg, lineage, ctx, options)) {
         const origin = ctx.origins.get(base);
         if (origin?.pseudo === 'party' && isCountDistinctParty) continue;
-        use(ctx, options, lineage, base, u, arg, true);
+        const isUnit = unit !== undefined && arg.kind === 'column' && origin?.column.toLowerCase() === unit;
+        use(ctx, options, lineage, base, isUnit ? 'privacy_unit' : u, arg, true);
         if (origin && origin.party !== options.requester && origin.level === 'aggregate' && u === 'statistic') {
-          if (options.site === 'gateway' && origin.federated) {
+          // Federated partials of `aggregate` columns may only be combined by secure aggregation
+          // (planner/operators/secure-aggregate.ts); each party then re-checks its input.
+          if (options.site === 'gateway' && origin.federated && !privateOperatorFor(node)) {
             throw new SqlError(
               SqlState.featureNotSupported,
               `aggregating ${describe(origin)} (policy level aggregate) over federated table ${origin.federated} needs the secure aggregation operator, which this VeilSQL version does not provide yet`,
@@ -282,6 +320,7 @@ function use(
 
 function hintFor(level: PolicyLevel, u: ColumnUse): string | undefined {
   if (level === 'join_key') return 'Use it as a key of SECURE JOIN or PRIVATE LOOKUP instead.';
+  if (level === 'lookup') return 'Select it from the owner\'s table through PRIVATE LOOKUP, e.g. … PRIVATE LOOKUP owner.table b ON b.key = a.key.';
   if (level === 'aggregate' && u !== 'statistic') return 'Use it only inside COUNT/SUM/AVG over groups.';
   if (level === 'dp') return 'Use a DP aggregate, e.g. DP COUNT(*) or DP SUM(col BOUNDED lo AND hi).';
   if (level === 'private') return `Ask the owner for a grant if the column must be usable.`;

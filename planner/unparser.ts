@@ -109,7 +109,9 @@ class Unparser {
       if (node.kind === 'filter') filters.push(node);
       node = node.input;
     }
-    if (node.kind === 'aggregate') {
+    // A materialised aggregate (a private operator's stage, e.g. secure aggregation) is read from
+    // its temp table; the filters above it become a WHERE over that table.
+    if (node.kind === 'aggregate' && !this.options.materialized?.(node)) {
       aggregate = node;
       having = filters;
       node = node.input;

@@ -14,6 +14,7 @@ import { FederatedEngine } from '../executor/engine.js';
 import { PartyEndpoint } from './party-endpoint.js';
 import { startPgGateway, type PgGateway } from './pgwire/server.js';
 import { registerPartyProtocols } from '../executor/operators/index.js';
+import { startDedupeServices, type DedupeNode } from '../executor/operators/dedupe/index.js';
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { ProtocolRequest } from '../connectors/connector.js';
 import type { ProtocolSession } from './party-endpoint.js';
@@ -66,12 +67,15 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
   let endpoint: PartyEndpoint | undefined;
   let gateway: PgGateway | undefined;
   let engine: FederatedEngine | undefined;
+  let dedupe: DedupeNode | undefined;
   try {
     endpoint = await PartyEndpoint.fromNodeConfig(config, party, {
       ...(options.partyPort !== undefined ? { port: options.partyPort } : {}),
       logger: options.requestLog ? (line) => log.info(line) : (line) => (/status=[45]|refused|error/i.test(line) ? log.warn(line) : undefined),
     });
     for (const name of party.protocols()) endpoint.registerProtocol(name, (session) => serveProtocol(party, session));
+    // Multi-lender dedupe roles from federation.yaml's `dedupe:` sections: hub, key holder, lender uploads.
+    dedupe = await startDedupeServices(config, party, { logger: log });
     if (config.gateway) {
       const connectors = new Map<string, PartyConnector>();
       connectors.set(config.name, new EmbeddedPartyConnector(party, config.name));
@@ -99,6 +103,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
   } catch (e) {
     await gateway?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
+    await dedupe?.close().catch(() => undefined);
     await endpoint?.close().catch(() => undefined);
     await party.close();
     throw e;
@@ -121,6 +126,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
       closing ??= (async () => {
         await gateway?.close().catch(() => undefined);
         await engine?.close().catch(() => undefined);
+        await dedupe?.close().catch(() => undefined);
         await endpoint?.close().catch(() => undefined);
         await party.close();
       })();

@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { SqlError, SqlState } from '../../parser/errors.js';
 import type { TableConfig } from '../config-types.js';
 import { quoteIdent, quoteLiteral } from '../duckdb-session.js';
+import { loadPlinkTable, plinkSourceVersion, plinkStorage } from '../plink/plink-table.js';
 
 const META = '__veilsql_sources';
 
@@ -53,6 +54,7 @@ async function loadTable(connection: DuckDBConnection, table: TableConfig): Prom
       error: new SqlError(SqlState.undefinedTable, `table "${table.name}" has no source file and no table ${local.join('.')} exists in the database`),
     };
   }
+  if (table.format === 'plink') return loadPlink(connection, table);
   const source = table.source;
   let info;
   try {
@@ -111,4 +113,40 @@ export async function describeTable(
     `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE schema_name = ${quoteLiteral(schema)} AND table_name = ${quoteLiteral(name)} ORDER BY column_index`,
   );
   return r.getRows().map((row) => ({ name: String(row[0]), type: String(row[1]), nullable: Boolean(row[2]) }));
+}
+
+/**
+ * A PLINK-backed table (`format: plink`): packed genotypes in storage tables behind a
+ * long-format view (connectors/plink/plink-table.ts); reloaded when any of the three files changes.
+ */
+async function loadPlink(connection: DuckDBConnection, table: TableConfig): Promise<TableLoadResult> {
+  const prefix = table.source!;
+  let version;
+  try {
+    version = await plinkSourceVersion(prefix);
+  } catch (e) {
+    return {
+      table: table.name,
+      status: 'failed',
+      error: new SqlError(SqlState.configFileError, `table "${table.name}": cannot read PLINK fileset ${prefix}.bed/.bim/.fam: ${(e as Error).message}`),
+    };
+  }
+  const prev = await connection.runAndReadAll(`SELECT source, size, mtime, rows FROM ${META} WHERE name = ${quoteLiteral(table.name)}`);
+  const row = prev.getRows()[0];
+  const stored = await tableExists(connection, ['main', plinkStorage(table.name).variants]);
+  if (row && stored && row[0] === prefix && Number(row[1]) === version.size && Number(row[2]) === version.mtime) {
+    return { table: table.name, status: 'unchanged', rows: Number(row[3]) };
+  }
+  try {
+    await connection.run('BEGIN TRANSACTION');
+    const rows = await loadPlinkTable(connection, table);
+    await connection.run(`DELETE FROM ${META} WHERE name = ${quoteLiteral(table.name)}`);
+    await connection.run(`INSERT INTO ${META} VALUES (${quoteLiteral(table.name)}, ${quoteLiteral(prefix)}, ${version.size}, ${version.mtime}, ${rows})`);
+    await connection.run('COMMIT');
+    return { table: table.name, status: 'loaded', rows };
+  } catch (e) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    const err = e instanceof SqlError ? e : new SqlError(SqlState.configFileError, `table "${table.name}": cannot load PLINK fileset ${prefix}: ${(e as Error).message}`);
+    return { table: table.name, status: 'failed', error: err };
+  }
 }

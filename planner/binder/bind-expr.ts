@@ -10,6 +10,7 @@ import { subplanQuery, type LogicalPlan } from '../logical-plan.js';
 import { isFlexible, T, typeFromSqlName, type SqlType } from '../types.js';
 import type { BindContext } from './context.js';
 import { isAggregateName, PRIVATE_OPERATOR_FUNCTIONS } from './functions.js';
+import { misplacedCiError } from './privacy-options.js';
 import type { Scope } from './scope.js';
 import { inferType } from './typing.js';
 
@@ -84,6 +85,8 @@ function bindNode(e: Expr, env: ExprEnv): Expr | undefined {
 
 function bindFunction(call: FunctionCall, env: ExprEnv): Expr {
   const name = call.name[call.name.length - 1];
+  // Valid DP_CI_LOW/HIGH calls were rewritten before binding (privacy-options.ts).
+  if (name === 'dp_ci_low' || name === 'dp_ci_high') throw misplacedCiError(call);
   const missing = PRIVATE_OPERATOR_FUNCTIONS[name];
   if (missing) {
     throw new SqlError(SqlState.featureNotSupported, `${name.toUpperCase()} needs ${missing}, which this VeilSQL version does not provide yet`, {

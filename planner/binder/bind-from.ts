@@ -188,7 +188,9 @@ function bindTableFunction(item: TableFunctionRef, outer: Scope | undefined, b: 
   const argTypes = call.args.map((a) => inferType(a, b.ctx));
   if (fname === 'generate_series' || fname === 'range') type = argTypes[0]?.id === 'timestamp' || argTypes[0]?.id === 'date' ? T.timestamp : T.bigint;
   if (fname === 'unnest') type = argTypes[0]?.id === 'list' ? (argTypes[0].element ?? T.unknown) : T.unknown;
-  const names = item.alias?.columns ?? [fname];
+  // Postgres: a function returning a scalar, aliased without a column list (`unnest(a) x`),
+  // names its single column after the alias.
+  const names = item.alias?.columns ?? [item.alias?.name ?? fname];
   const columns = names.map((n, i) => b.ctx.newColumn(n, n, i === 0 ? type : T.unknown));
   if (item.withOrdinality && !item.alias?.columns?.[1]) columns.push(b.ctx.newColumn('ordinality', 'ordinality', T.bigint));
   const display = item.alias?.name ?? fname;

@@ -12,6 +12,8 @@ import { bindExpr, containsAggregate, type ExprEnv } from './bind-expr.js';
 import { bindFromList, type BoundQueryLike, type FromBinder } from './bind-from.js';
 import type { BindContext, CteBinding } from './context.js';
 import { isAggregateName } from './functions.js';
+import { attachDpOptions, prepareDpSelect, resolveDpOptions } from './privacy-options.js';
+import { gwasFields } from '../gwas/result-types.js';
 import { endsWith, Scope } from './scope.js';
 import { inferType, requireBoolean, unifySetOpTypes } from './typing.js';
 
@@ -142,8 +144,10 @@ export class QueryBinder {
     return undefined;
   }
 
-  bindSelect(sel: Select, outer: Scope | undefined, ctes: Map<string, CteBinding>, orderBy: OrderItem[] | undefined): BoundQueryLike {
+  bindSelect(written: Select, outer: Scope | undefined, ctes: Map<string, CteBinding>, orderBy: OrderItem[] | undefined): BoundQueryLike {
     const ctx = this.ctx;
+    // DP: implicit DP aggregates under privacy options, DP_CI_LOW/HIGH(alias) → marked DP calls.
+    const sel = prepareDpSelect(written);
     const from = sel.from?.length
       ? bindFromList(sel.from, outer, this.fromBinder(ctes))
       : { plan: { kind: 'values', rows: [[]], columns: [] } as LogicalPlan, relations: [], merged: new Map<string, PlanColumn>() };
@@ -241,6 +245,8 @@ export class QueryBinder {
         return out;
       };
       plan = { kind: 'aggregate', input: plan, groups, aggregates };
+      // DP aggregates carry their block's resolved privacy options to the DP operator.
+      if (aggregates.some((a) => a.call.dp)) attachDpOptions(plan, resolveDpOptions(sel, ctx, scope));
       if (having) {
         const pred = rewrite(having);
         requireBoolean(inferType(pred, ctx), 'HAVING', sel.having!);
@@ -248,6 +254,11 @@ export class QueryBinder {
       }
     }
 
+    if (sel.privacy && !grouped) {
+      throw new SqlError(SqlState.featureNotSupported, 'privacy options need DP aggregates (DP COUNT, DP SUM, DP AVG) in the same SELECT', {
+        position: sel.privacy.span ? sel.privacy.span.start + 1 : undefined,
+      });
+    }
     const rewritten = items.map((i) => ({ ...i, expr: rewrite(i.expr) }));
     const keyExprs = keys.map((k) => (k.expr ? rewrite(k.expr) : undefined));
 
@@ -382,9 +393,15 @@ export class QueryBinder {
           }
         }
       } else if (item.kind === 'expr_star') {
-        throw new SqlError(SqlState.featureNotSupported, 'expanding a composite value with (expr).* is only supported for the GWAS aggregates, which this version does not provide yet', {
-          position: position(item),
-        });
+        // `(GWAS_ALLELIC(…)).*`: one output column per field of the aggregate's result STRUCT.
+        const inner = item.expr.kind === 'function' && item.expr.name.length === 1 ? gwasFields(item.expr.name[0]) : undefined;
+        if (!inner) {
+          throw new SqlError(SqlState.featureNotSupported, 'expanding a composite value with (expr).* is only supported for the GWAS aggregates (GWAS_ALLELIC, GWAS_MODEL)', {
+            position: position(item),
+          });
+        }
+        const call = bindExpr(item.expr, env);
+        for (const f of inner) out.push({ expr: { kind: 'field', expr: call, field: f.name, span: item.span }, label: f.name, span: item.span });
       } else {
         out.push({ expr: bindExpr(item.expr, env), label: item.alias ?? figureLabel(item.expr), span: item.span });
       }

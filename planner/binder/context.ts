@@ -33,6 +33,8 @@ export class BindContext {
   readonly origins = new Map<string, ColumnOrigin>();
   /** Types of `$n` parameters (1-based index → type), from client hints or inference. */
   readonly paramTypes = new Map<number, SqlType>();
+  /** The session's `dp.*` settings (without the prefix): defaults for DP aggregates' privacy options. */
+  privacyDefaults: Record<string, string> = {};
   private readonly used = new Set<string>();
   private aliasCounter = 0;
 

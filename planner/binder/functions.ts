@@ -3,6 +3,7 @@
  * only ever release a statistic (vs. an individual value), result types of the common ones,
  * and which names belong to private operators that later issues add.
  */
+import { gwasResultType } from '../gwas/result-types.js';
 import { isInteger, isNumeric, T, type SqlType } from '../types.js';
 
 /** DuckDB/Postgres aggregate function names (lower case). */
@@ -15,6 +16,8 @@ export const AGGREGATES = new Set([
   'regr_sxx', 'regr_syy', 'regr_sxy', 'bit_and', 'bit_or', 'bit_xor', 'product', 'kurtosis', 'skewness',
   'entropy', 'histogram', 'fsum', 'favg', 'count_if', 'countif', 'json_group_array', 'json_group_object',
   'mad', 'geomean', 'geometric_mean', 'sumkahan', 'kahan_sum', 'percentile_cont', 'percentile_disc',
+  // Federated GWAS (planner/gwas/result-types.ts), computed by secure aggregation.
+  'gwas_allelic', 'gwas_model',
 ]);
 
 /**
@@ -26,6 +29,8 @@ export const STATISTIC_AGGREGATES = new Set([
   'count', 'sum', 'avg', 'mean', 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp',
   'count_if', 'countif', 'approx_count_distinct', 'corr', 'covar_pop', 'covar_samp', 'fsum', 'favg',
   'regr_slope', 'regr_intercept', 'regr_r2', 'regr_count', 'sumkahan', 'kahan_sum',
+  // Per-SNP association statistics over allele counts (only totals are released).
+  'gwas_allelic', 'gwas_model',
 ]);
 
 /** Aggregates that can be computed as partials per party and combined (for pushdown). */
@@ -36,19 +41,16 @@ export const DECOMPOSABLE = new Set(['count', 'sum', 'min', 'max', 'avg', 'mean'
  * exists the planner refuses them with 0A000, naming the operator (never a fake result).
  */
 export const PRIVATE_OPERATOR_FUNCTIONS: Record<string, string> = {
-  gwas_allelic: 'the federated GWAS aggregate (GWAS_ALLELIC)',
-  gwas_model: 'the federated GWAS aggregate (GWAS_MODEL)',
-  dp_ci_low: 'the differential-privacy aggregate operator (DP_CI_LOW)',
-  dp_ci_high: 'the differential-privacy aggregate operator (DP_CI_HIGH)',
 };
 
 /**
  * Set-returning functions allowed in FROM. Everything else is refused: DuckDB's table functions
  * include readers of local files (read_csv, read_parquet, glob, …), metadata of the whole
  * database (duckdb_tables, pragma_*) and `query('<any SQL>')`, none of which a requester may
- * run at a party or at the gateway.
+ * run at a party or at the gateway. `duckdb_keywords()` (a constant list of SQL keywords) backs
+ * Postgres' `pg_get_keywords()`, which DBeaver calls.
  */
-export const TABLE_FUNCTIONS = new Set(['generate_series', 'range', 'unnest', 'generate_subscripts']);
+export const TABLE_FUNCTIONS = new Set(['generate_series', 'range', 'unnest', 'generate_subscripts', 'duckdb_keywords']);
 
 export function isAggregateName(name: string): boolean {
   return AGGREGATES.has(name);
@@ -57,6 +59,8 @@ export function isAggregateName(name: string): boolean {
 /** Result type of a function call given its argument types; `unknown` when not modelled. */
 export function functionResultType(name: string, args: SqlType[], star: boolean): SqlType {
   const a0 = args[0] ?? T.unknown;
+  const gwas = gwasResultType(name);
+  if (gwas) return gwas;
   switch (name) {
     case 'count': case 'count_if': case 'countif': case 'approx_count_distinct': case 'regr_count':
       return T.bigint;
@@ -86,6 +90,23 @@ export function functionResultType(name: string, args: SqlType[], star: boolean)
     case 'md5': case 'sha256': case 'to_char': case 'format': case 'initcap': case 'reverse': case 'repeat':
     case 'version': case 'current_database': case 'current_schema': case 'current_user': case 'typeof':
       return T.varchar;
+    // Postgres catalog functions (the gateway's macros, executor/pg-catalog/macros.ts).
+    case 'format_type': case 'pg_get_expr': case 'pg_get_indexdef': case 'pg_get_constraintdef': case 'pg_get_partkeydef':
+    case 'pg_get_viewdef': case 'pg_get_triggerdef': case 'pg_get_ruledef': case 'pg_get_functiondef': case 'pg_get_userbyid':
+    case 'pg_get_function_arguments': case 'pg_get_function_result': case 'pg_get_statisticsobjdef_columns':
+    case 'pg_encoding_to_char': case 'quote_ident': case 'quote_literal': case 'pg_size_pretty': case 'obj_description':
+    case 'col_description':
+      return T.varchar;
+    case 'pg_table_is_visible': case 'pg_type_is_visible': case 'pg_function_is_visible': case 'pg_relation_is_publishable':
+    case 'has_table_privilege': case 'has_schema_privilege': case 'has_any_column_privilege': case 'has_column_privilege':
+    case 'has_database_privilege': case 'has_function_privilege': case 'pg_is_in_recovery':
+      return T.boolean;
+    case 'pg_relation_size': case 'pg_total_relation_size': case 'pg_table_size': case 'pg_indexes_size': case 'pg_database_size':
+      return T.bigint;
+    case 'array_upper': case 'array_lower':
+      return T.integer;
+    case 'parse_ident': case 'string_to_array': case 'current_schemas':
+      return { id: 'list', element: T.varchar };
     case 'abs': case 'round': case 'floor': case 'ceil': case 'ceiling': case 'trunc': case 'sign':
       return isNumeric(a0) ? a0 : T.double;
     case 'sqrt': case 'ln': case 'log': case 'log10': case 'log2': case 'exp': case 'power': case 'pow':

@@ -17,8 +17,14 @@ export interface BoundStatement {
   query: Query;
 }
 
-export function bindQuery(query: Query, catalog: Catalog, paramHints: (SqlType | undefined)[] = []): BoundStatement {
+export function bindQuery(
+  query: Query,
+  catalog: Catalog,
+  paramHints: (SqlType | undefined)[] = [],
+  options: { privacyDefaults?: Record<string, string> } = {},
+): BoundStatement {
   const ctx = new BindContext(catalog, paramHints);
+  if (options.privacyDefaults) ctx.privacyDefaults = options.privacyDefaults;
   const bound = new QueryBinder(ctx).bindQuery(query, undefined, new Map());
   return { plan: bound.plan, columns: bound.columns, ctx, query };
 }

@@ -66,7 +66,12 @@ export function inferType(e: Expr, ctx: BindContext): SqlType {
       return base.id === 'list' ? (base.element ?? T.unknown) : T.unknown;
     }
     case 'collate': return inferType(e.expr, ctx);
-    case 'field': case 'row': case 'star_arg': return T.unknown;
+    case 'field': {
+      // Fields of a known STRUCT (e.g. the result of GWAS_ALLELIC) keep their types.
+      const base = inferType(e.expr, ctx);
+      return base.fields?.find((f) => f.name === e.field)?.type ?? T.unknown;
+    }
+    case 'row': case 'star_arg': return T.unknown;
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type ProjectItem,
 } from '../logical-plan.js';
 import { functionResultType } from '../binder/functions.js';
+import { privateOperatorFor } from '../private-operators.js';
 import { T } from '../types.js';
 
 const SPLITTABLE = new Set(['count', 'sum', 'min', 'max', 'avg', 'mean', 'bool_and', 'bool_or', 'every']);
@@ -23,6 +24,8 @@ export function splitAggregates(plan: LogicalPlan, ctx: BindContext): LogicalPla
   const node = withChildren(plan, children(plan).map((c) => splitAggregates(c, ctx)));
   if (node.kind !== 'aggregate' || node.input.kind !== 'setop' || !node.input.all || node.input.op !== 'union') return node;
   if (!node.aggregates.every((a) => splittable(a.call))) return node;
+  // Aggregates over non-public columns are combined by secure aggregation, never in plaintext.
+  if (privateOperatorFor(node)) return node;
   return split(node, ctx);
 }
 

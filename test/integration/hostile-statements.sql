@@ -110,23 +110,23 @@ SELECT region, count(*) FROM banks.customers GROUP BY region, party
 -- expect: 0A000
 SELECT count(*) FROM bank_b.customers c SECURE JOIN telco.users t ON c.id_key = t.id_key
 
--- expect: 0A000
-SELECT a.app_id, b.reason FROM bank_a.applicants a PRIVATE LOOKUP bank_b.blacklist b ON b.id_key = a.id_key
+-- expect: 42501
+SELECT a.app_id, b.balance FROM bank_a.applicants a PRIVATE LOOKUP bank_b.customers b ON b.id_key = a.id_key
 
--- expect: 0A000
-SELECT region, DP COUNT(*) FROM bank_b.customers GROUP BY region
+-- expect: 22023
+SELECT region, DP SUM(balance) FROM bank_b.customers GROUP BY region
 
--- expect: 0A000
-SELECT region, count(*) FROM bank_b.customers GROUP BY region WITH PRIVACY (epsilon = 0.5)
+-- expect: 53V01
+SELECT region, count(*) FROM bank_b.customers GROUP BY region WITH PRIVACY (epsilon = 100)
 
--- expect: 0A000
-EXPLAIN DP SELECT region FROM bank_b.customers
+-- expect: 22023
+EXPLAIN DP SELECT region, DP COUNT(*) FROM bank_b.customers GROUP BY region WITH PRIVACY (delta = 0)
 
--- expect: 0A000
-SHOW PRIVACY BUDGET
+-- expect: 42703
+SELECT region, DP COUNT(*) AS n, DP_CI_HIGH(m) FROM bank_b.customers GROUP BY region
 
--- expect: 0A000
-SELECT region, sum(balance) FROM banks.customers GROUP BY region
+-- expect: 42501
+SELECT region, max(balance) FROM banks.customers GROUP BY region
 
 -- expect: 0A000
 WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT * FROM r
