@@ -6,7 +6,7 @@
  * that references them runs.
  */
 import {
-  children, isSubplanQuery, nodeExpressions, outputColumns, referencedColumns, walkPlan, type LogicalPlan,
+  children, isSubplanQuery, nodeExpressions, outputColumns, referencedColumns, type LogicalPlan,
 } from './logical-plan.js';
 import { visitExpr } from './expr-utils.js';
 import { privateOperatorFor } from './private-operators.js';
@@ -45,12 +45,17 @@ function subplansOf(plan: LogicalPlan): LogicalPlan[] {
   return out;
 }
 
+const produced = new WeakMap<LogicalPlan, Set<string>>();
+
+/** Every column name produced in `plan`'s subtree (memoised: placement asks for every node). */
 function producedNames(plan: LogicalPlan): Set<string> {
+  const cached = produced.get(plan);
+  if (cached) return cached;
   const names = new Set<string>();
-  walkPlan(plan, (p) => {
-    for (const c of outputColumns(p)) names.add(c.name);
-    for (const sp of subplansOf(p)) for (const n of producedNames(sp)) names.add(n);
-  });
+  for (const c of outputColumns(plan)) names.add(c.name);
+  for (const sp of subplansOf(plan)) for (const n of producedNames(sp)) names.add(n);
+  for (const child of children(plan)) for (const n of producedNames(child)) names.add(n);
+  produced.set(plan, names);
   return names;
 }
 
@@ -70,10 +75,10 @@ function placeNode(plan: LogicalPlan, outer: Site | undefined, sites: Placement)
   // Private operators (and private joins, registered or not) run at the requester's gateway.
   if ((plan.kind === 'join' && plan.mode !== 'plain') || privateOperatorFor(plan)) site = GATEWAY;
   // Correlated references pin the operator to where the outer query runs.
-  const produced = producedNames(plan);
+  const own = producedNames(plan);
   const refs = new Set<string>();
   for (const e of nodeExpressions(plan)) referencedColumns(e, refs);
-  const correlated = [...refs].some((r) => !produced.has(r));
+  const correlated = [...refs].some((r) => !own.has(r));
   if (correlated) site = combine(site, outer ?? GATEWAY);
   const subplans = subplansOf(plan);
   for (let pass = 0; pass < 2; pass++) {

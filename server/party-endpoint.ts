@@ -43,6 +43,7 @@ import {
   validateFragmentRequest,
 } from '../connectors/wire.js';
 import { SqlError, SqlState } from '../parser/errors.js';
+import { setMaxListeners } from 'node:events';
 
 export interface ProtocolSession {
   /** Verified name of the requesting node. */
@@ -106,7 +107,12 @@ export class PartyEndpoint {
   private readonly nodes: Set<string>;
   private readonly log: (line: string) => void;
   /** Aborts everything in flight when the endpoint is torn down. */
-  private readonly shutdown = new AbortController();
+  private readonly shutdown = (() => {
+    // One listener per in-flight request: many concurrent sessions are normal, not a leak.
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  })();
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: PartyEndpointOptions) {

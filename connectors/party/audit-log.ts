@@ -89,6 +89,12 @@ export class AuditLog {
     return done;
   }
 
+  /** Resolves when every record appended so far is written (or its write failed). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    await this.tail;
+  }
+
   async records(): Promise<AuditRecord[]> {
     while (this.flushing) await this.flushing;
     await this.tail;

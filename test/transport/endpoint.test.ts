@@ -284,7 +284,7 @@ describe('party endpoint over mTLS', () => {
       }
     });
     const ac = new AbortController();
-    const ch = await client.openProtocol('echo', { round: '1' }, ac.signal);
+    const ch = await client.openProtocolChannel('echo', { round: '1' }, ac.signal);
     expect(new TextDecoder().decode((await ch.receive())!)).toBe('hello bank_a 1');
     const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i & 0xff);
     await ch.send(big);
@@ -295,12 +295,12 @@ describe('party endpoint over mTLS', () => {
     expect(new TextDecoder().decode((await ch.receive())!)).toBe('done');
     expect(await ch.receive()).toBeNull();
 
-    const ch2 = await client.openProtocol('echo', { round: '2' }, ac.signal);
+    const ch2 = await client.openProtocolChannel('echo', { round: '2' }, ac.signal);
     await ch2.receive();
     await ch2.send(new Uint8Array(0));
     await expectSqlError(ch2.receive(), '22023', /party "telco": empty frame not allowed in echo/);
 
-    await expectSqlError(client.openProtocol('nope', {}, ac.signal), '0A000', /does not speak protocol "nope"/);
+    await expectSqlError(client.openProtocolChannel('nope', {}, ac.signal), '0A000', /does not speak protocol "nope"/);
   });
 
   it('closes gracefully: in-flight requests finish, new ones are refused', async () => {
