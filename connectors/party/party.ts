@@ -194,6 +194,8 @@ export class Party implements PartyService {
         const prepared = await this.prepare(requester, queryId, sql, uses, 'protocol_input');
         return this.run(prepared, requester, queryId, limit, controller.signal);
       },
+      // Same check and audit record as `input`; the protocol runs the SQL in its own connection.
+      inputSql: (sql, uses) => this.prepare(requester, queryId, sql, uses, 'protocol_input'),
       database: () => connectWithPostgresSemantics(this.instance),
       audit: (detail) => this.audit.append({ requester, queryId, event: 'protocol_note', detail }),
     };
@@ -279,6 +281,11 @@ export class Party implements PartyService {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.active) c.abort(new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`));
+    // Aborted work still writes its audit records; closing DuckDB under a running write blocks
+    // the thread. Let sessions wind down (briefly), then wait for the audit log to be durable.
+    const deadline = Date.now() + 3_000;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.audit.drain();
     this.admin.closeSync();
     this.instance.closeSync();
   }
