@@ -24,6 +24,11 @@ import { SqlError, SqlState } from '../parser/errors.js';
 import { PartyEndpoint } from '../server/party-endpoint.js';
 
 const peakRssMB = () => process.resourceUsage().maxRSS / 1024;
+/** CPU seconds of the whole process (all threads): a figure that load from other work inflates far less than wall time. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function party(configPath: string): Promise<void> {
   const config = loadNodeConfig(configPath);
@@ -38,9 +43,10 @@ async function party(configPath: string): Promise<void> {
       await p.runProtocol(session.requester, JSON.parse(new TextDecoder().decode(first)), session.channel, session.signal);
     });
   }
+  const cpuAtReady = cpuSeconds();
   console.log(`ready ${config.name}`);
   for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === 'stats') console.log(JSON.stringify({ peakRssMB: peakRssMB() }));
+    if (line.trim() === 'stats') console.log(JSON.stringify({ peakRssMB: peakRssMB(), cpuSeconds: cpuSeconds() - cpuAtReady }));
     if (line.trim() === 'exit') break;
   }
   await endpoint.close(1000);
@@ -88,11 +94,12 @@ async function requester(configPath: string, other: string, sql: string): Promis
   // The protocol runs for minutes at 1M keys: the session's 30 s default would stop it.
   for await (const _ of (await session.execute("SET fragment_timeout = '30min'", [], { signal: new AbortController().signal, notice: () => undefined })).batches) void _;
   const started = performance.now();
+  const cpuAtStart = cpuSeconds();
   const outcome = await session.execute(sql, [], { signal: new AbortController().signal, notice: (n) => console.error(n.message) });
   let rows = 0;
   for await (const batch of outcome.batches) rows += batch.numRows;
   const ms = performance.now() - started;
-  console.log(JSON.stringify({ ms, rows, sentBytes: sent, receivedBytes: received, peakRssMB: peakRssMB() }));
+  console.log(JSON.stringify({ ms, rows, sentBytes: sent, receivedBytes: received, peakRssMB: peakRssMB(), cpuSeconds: cpuSeconds() - cpuAtStart }));
   await engine.close();
   await own.close();
   await remote.close();

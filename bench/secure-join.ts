@@ -28,6 +28,8 @@ import type { Benchmark, BenchMetric, BenchResult } from './run.js';
 
 const SIZES = (process.env.VEILSQL_BENCH_PSI_SIZES ?? '100000,1000000').split(',').map(Number);
 const NOBLE_KEYS = Number(process.env.VEILSQL_BENCH_PSI_NOBLE ?? 2000);
+/** Extra Node flags for the two processes, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile them. */
+const CHILD_FLAGS = (process.env.VEILSQL_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'secure-join-process.js');
 
 async function makeTables(dir: string, n: number): Promise<{ requester: string; party: string }> {
@@ -58,6 +60,8 @@ interface RunFigures {
   partySentMB: number;
   requesterPeakRssMB: number;
   partyPeakRssMB: number;
+  requesterCpuS: number;
+  partyCpuS: number;
 }
 
 async function runOnce(dir: string, n: number): Promise<RunFigures> {
@@ -71,14 +75,14 @@ async function runOnce(dir: string, n: number): Promise<RunFigures> {
     ],
   });
   const cfg = (name: string) => fed.nodes.find((x) => x.name === name)!.configPath;
-  const party = spawn(process.execPath, [SCRIPT, 'party', cfg('party')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const party = spawn(process.execPath, [...CHILD_FLAGS, SCRIPT, 'party', cfg('party')], { stdio: ['pipe', 'pipe', 'pipe'] });
   try {
-    const stats = new Promise<number>((resolve, reject) => {
+    const stats = new Promise<{ peakRssMB: number; cpuSeconds: number }>((resolve, reject) => {
       let ready: () => void;
       const readyP = new Promise<void>((r) => (ready = r));
       lines(party, (l) => {
         if (l.startsWith('ready')) ready();
-        else if (l.startsWith('{')) resolve(JSON.parse(l).peakRssMB);
+        else if (l.startsWith('{')) resolve(JSON.parse(l));
       });
       party.once('exit', (code) => reject(new Error(`party process exited (${code})`)));
       (party as ChildProcess & { ready?: Promise<void> }).ready = readyP;
@@ -87,16 +91,24 @@ async function runOnce(dir: string, n: number): Promise<RunFigures> {
     await (party as ChildProcess & { ready?: Promise<void> }).ready;
     // Row mode; the requester streams every matched row (its own id) to the end.
     const sql = 'SELECT a.id FROM requester.t a SECURE JOIN party.t b ON a.k = b.k';
-    const requester = spawn(process.execPath, [SCRIPT, 'requester', cfg('requester'), 'party', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const result = await new Promise<{ ms: number; rows: number; sentBytes: number; receivedBytes: number; peakRssMB: number }>((resolve, reject) => {
+    const requester = spawn(process.execPath, [...CHILD_FLAGS, SCRIPT, 'requester', cfg('requester'), 'party', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = await new Promise<{ ms: number; rows: number; sentBytes: number; receivedBytes: number; peakRssMB: number; cpuSeconds: number }>((resolve, reject) => {
       lines(requester, (l) => {
         if (l.startsWith('{')) resolve(JSON.parse(l));
       });
       requester.once('exit', (code) => code !== 0 && reject(new Error(`requester process exited (${code})`)));
     });
     party.stdin!.write('stats\n');
-    const partyPeak = await stats;
+    const partyStats = await stats;
     party.stdin!.write('exit\n');
+    // Let it exit on its own (so a --cpu-prof profile gets written); SIGTERM after 10 s.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      party.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     return {
       n,
       ms: result.ms,
@@ -104,7 +116,9 @@ async function runOnce(dir: string, n: number): Promise<RunFigures> {
       requesterSentMB: result.sentBytes / 1e6,
       partySentMB: result.receivedBytes / 1e6,
       requesterPeakRssMB: result.peakRssMB,
-      partyPeakRssMB: partyPeak,
+      partyPeakRssMB: partyStats.peakRssMB,
+      requesterCpuS: result.cpuSeconds,
+      partyCpuS: partyStats.cpuSeconds,
     };
   } finally {
     if (party.exitCode === null) party.kill('SIGTERM');
@@ -152,7 +166,7 @@ export const benchmark: Benchmark = {
         const baselineMs = base.perKeyPairMs * n;
         console.log(
           `${n} × ${n}: ${(r.ms / 1000).toFixed(1)} s; sent: requester ${r.requesterSentMB.toFixed(1)} MB, party ${r.partySentMB.toFixed(1)} MB (total ${(r.requesterSentMB + r.partySentMB).toFixed(1)} MB); ` +
-            `peak RSS: requester ${r.requesterPeakRssMB.toFixed(0)} MB, party ${r.partyPeakRssMB.toFixed(0)} MB`,
+            `peak RSS: requester ${r.requesterPeakRssMB.toFixed(0)} MB, party ${r.partyPeakRssMB.toFixed(0)} MB; CPU: requester ${r.requesterCpuS.toFixed(1)} s, party ${r.partyCpuS.toFixed(1)} s`,
         );
         metrics.push({ name: `${n} x ${n} keys, wall time (baseline: noble, one thread, scaled from ${NOBLE_KEYS} keys)`, ours: r.ms, baseline: baselineMs, unit: 'ms', ratio: r.ms / baselineMs });
         metrics.push({ name: `${n} x ${n} keys, total traffic (baseline: the 100 MB goal at 1M, scaled)`, ours: r.requesterSentMB + r.partySentMB, baseline: (100 * n) / 1_000_000, unit: 'MB', ratio: (r.requesterSentMB + r.partySentMB) / ((100 * n) / 1_000_000), goal: 1 });

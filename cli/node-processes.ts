@@ -42,6 +42,8 @@ const CLI = cliPath();
 export async function startNodeProcesses(specs: NodeProcessSpec[], options: StartNodesOptions = {}): Promise<NodeProcesses> {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
+  /** Nodes stopped on purpose through kill(): their exit is not reported as unexpected. */
+  const killed = new Set<string>();
   const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
   const waitExit = (c: ChildProcess) => (exited(c) ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
   const handle: NodeProcesses = {
@@ -54,6 +56,7 @@ export async function startNodeProcesses(specs: NodeProcessSpec[], options: Star
     async kill(name, signal = 'SIGKILL') {
       const c = children.get(name);
       if (!c) throw new Error(`no node ${name}`);
+      killed.add(name);
       c.kill(signal);
       await waitExit(c);
     },
@@ -82,7 +85,7 @@ export async function startNodeProcesses(specs: NodeProcessSpec[], options: Star
             const said = recent.length ? `: ${recent.join(' | ')}` : '';
             reject(new Error(`node ${spec.name} exited (${signal ?? `code ${code}`}) before it was ready${said}`));
           }
-          else if (!stopping) options.onUnexpectedExit?.(spec.name, code, signal);
+          else if (!stopping && !killed.has(spec.name)) options.onUnexpectedExit?.(spec.name, code, signal);
         });
       }),
   );

@@ -169,7 +169,7 @@ describe('demo federation generator', () => {
     expect(bankA.tables.customers.grants).toEqual({ telco: { balance: 'private' } });
     expect(bankA.privacy.budget).toEqual({ epsilon: 10, delta: 1e-6, period: '30d' });
     const gatewayNodes = demo.nodes.filter((n) => n.gateway).map((n) => n.name);
-    expect(gatewayNodes).toEqual(['bank_a']);
+    expect(gatewayNodes).toEqual(['bank_a', 'lender_01']);
     const readme = readFileSync(join(dirA, 'README.md'), 'utf8');
     for (const t of demo.tables.filter((t) => !t.party.startsWith('lender_') || t.party === 'lender_01')) {
       expect(readme).toContain(`\`${t.party}.${t.name}\``);

@@ -41,13 +41,14 @@ export function renderFederationYaml(name: string, seed: number, nodes: readonly
     'nodes:',
   ];
   for (const n of nodes) {
-    const role = n.role === 'hub' ? ', role: hub' : '';
+    const role = n.role === 'hub' ? ', role: hub' : n.keyHolder ? ', role: [party, key_holder]' : '';
     lines.push(`  ${`${n.name}:`.padEnd(width)} { url: ${n.url}, cert: certs/${n.name}.pem${role} }`);
   }
   lines.push('federated_tables:            # horizontal federation: same schema at every listed party');
   for (const f of federated) {
     const colocated = f.colocated ? `, colocated: ${yamlScalar(f.colocated)}` : '';
-    lines.push(`  ${f.qualifiedName}: { table: ${yamlScalar(f.table)}, parties: ${flowList(f.parties)}${colocated} }`);
+    const dedupe = f.dedupe ? `, dedupe: { key: ${yamlScalar(f.dedupe.key)}, time: ${yamlScalar(f.dedupe.time)}, hub: ${yamlScalar(f.dedupe.hub)} }` : '';
+    lines.push(`  ${f.qualifiedName}: { table: ${yamlScalar(f.table)}, parties: ${flowList(f.parties)}${colocated}${dedupe} }`);
   }
   return lines.join('\n') + '\n';
 }

@@ -89,18 +89,23 @@ function buildNodes(dir: string, parties: string[], opts: Required<Pick<DemoOpti
       keyPath: join(dir, 'certs', `${name}.key`),
       databasePath: join(dir, 'data', `${name}.duckdb`),
     };
-    if (name === 'bank_a') {
+    // bank_a's analysts are the demo's main entry point; lender_01's gateway serves the
+    // multi-lender dedupe, whose requester must be a lender.
+    const gatewayPort = name === 'bank_a' ? opts.gatewayPort : name === 'lender_01' ? opts.gatewayPort + 1 : undefined;
+    if (gatewayPort !== undefined) {
       node.gateway = {
         node: name,
         host: HOST,
-        port: opts.gatewayPort,
+        port: gatewayPort,
         auth: 'trust',
         user: 'analyst',
         password: 'analyst',
         database: 'veilsql',
-        url: `postgres://analyst:analyst@${HOST}:${opts.gatewayPort}/veilsql`,
+        url: `postgres://analyst:analyst@${HOST}:${gatewayPort}/veilsql`,
       };
     }
+    // The first three lenders also hold the dedupe key's shares (t-of-n threshold OPRF).
+    if (opts.hub && /^lender_0[1-3]$/.test(name)) node.keyHolder = true;
     return node;
   });
 }
@@ -235,7 +240,11 @@ export async function generateDemo(dir: string, seed: number, opts: DemoOptions 
 
   const federatedTables: DemoFederatedTable[] = [
     { qualifiedName: 'banks.customers', schema: 'banks', name: 'customers', table: 'customers', parties: ['bank_a', 'bank_b', 'bank_c'] },
-    { qualifiedName: 'alliance.applications', schema: 'alliance', name: 'applications', table: 'applications', parties: alliance.map((t) => t.party) },
+    {
+      qualifiedName: 'alliance.applications', schema: 'alliance', name: 'applications', table: 'applications', parties: alliance.map((t) => t.party),
+      // The hub counts threshold-OPRF tokens for the multi-lender dedupe (needs ≥ 3 key holders).
+      ...((opts.hub ?? true) && alliance.length >= 3 ? { dedupe: { key: 'id_key', time: 'applied_at', hub: 'hub' } } : {}),
+    },
     { qualifiedName: 'hospitals.samples', schema: 'hospitals', name: 'samples', table: 'samples', parties: gwas.hospitals, colocated: 'sample_id' },
     { qualifiedName: 'hospitals.variants', schema: 'hospitals', name: 'variants', table: 'variants', parties: gwas.hospitals },
     { qualifiedName: 'hospitals.genotypes', schema: 'hospitals', name: 'genotypes', table: 'genotypes', parties: gwas.hospitals, colocated: 'sample_id' },

@@ -70,11 +70,15 @@ export interface DemoNode {
   keyPath: string;
   databasePath: string;
   gateway?: DemoGateway;
+  /** Also holds a share of the multi-lender dedupe's threshold-OPRF key (`role: [party, key_holder]`). */
+  keyHolder?: boolean;
 }
 
 export interface DemoFederatedTable {
   /** `banks.customers` */
   qualifiedName: string;
+  /** Multi-lender dedupe settings (federation.yaml `dedupe:`): key and time columns, hub. */
+  dedupe?: { key: string; time: string; hub: string };
   schema: string;
   name: string;
   /** Member table name at every party. */

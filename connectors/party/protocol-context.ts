@@ -27,6 +27,13 @@ export interface PartyProtocolContext {
    * `uses[i]` as the use of output column i. Throws 42501 when the policy forbids a use.
    */
   input(sql: string, uses: ColumnUse[]): Promise<FragmentStream>;
+  /**
+   * The same policy check as `input`, but returns the checked DuckDB SQL instead of running it,
+   * so a protocol that only aggregates its input can do so in place, on a `database()`
+   * connection, instead of streaming every row through Arrow into a temp table. The SQL reads
+   * this party's tables only; the caller runs it (and interrupts it on `signal`).
+   */
+  inputSql(sql: string, uses: ColumnUse[]): Promise<string>;
   /** A connection to this party's DuckDB for the protocol's persistent state; the caller closes it. */
   database(): Promise<DuckDBConnection>;
   /** Adds a line to the party's audit log for this session. */

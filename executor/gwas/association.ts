@@ -31,6 +31,19 @@ export interface GenotypeCounts {
   allCalled: number;
 }
 
+/**
+ * Pooled allele counts of one SNP, oriented by name: all that the allelic test needs (a query
+ * whose only GWAS aggregate is GWAS_ALLELIC aggregates these instead of genotype counts).
+ */
+export interface AlleleCounts {
+  caseX: number;
+  caseY: number;
+  ctrlX: number;
+  ctrlY: number;
+  allX: number;
+  allCalled: number;
+}
+
 export interface Orientation {
   a1: string;
   a2: string;
@@ -38,7 +51,7 @@ export interface Orientation {
   a1IsX: boolean;
 }
 
-export function chooseA1(x: string, y: string, c: GenotypeCounts): Orientation {
+export function chooseA1(x: string, y: string, c: { allX: number; allCalled: number }): Orientation {
   // Frequency of Y < 0.5  ⇔  2·(Y alleles) < 2·called  ⇔  2·(2·called − allX) < 2·called.
   const yAlleles = 2 * c.allCalled - c.allX;
   const swap = c.allCalled > 0 && 2 * yAlleles < 2 * c.allCalled;
@@ -81,10 +94,20 @@ export function chi22(a: number, b: number, c: number, d: number): number | null
 export function allelicTest(x: string, y: string, c: GenotypeCounts): AllelicResult {
   const o = chooseA1(x, y, c);
   const { aff, unaff } = a1Genotypes(c, o);
-  const a = 2 * aff[0] + aff[1];
-  const b = 2 * aff[2] + aff[1];
-  const cc = 2 * unaff[0] + unaff[1];
-  const d = 2 * unaff[2] + unaff[1];
+  return allelicFromA1Counts(o, 2 * aff[0] + aff[1], 2 * aff[2] + aff[1], 2 * unaff[0] + unaff[1], 2 * unaff[2] + unaff[1]);
+}
+
+/**
+ * The allelic test from allele counts. The four cells are the same integers allelicTest derives
+ * from genotype counts, so both give bit-identical results.
+ */
+export function allelicFromAlleles(x: string, y: string, c: AlleleCounts): AllelicResult {
+  const o = chooseA1(x, y, c);
+  return o.a1IsX ? allelicFromA1Counts(o, c.caseX, c.caseY, c.ctrlX, c.ctrlY) : allelicFromA1Counts(o, c.caseY, c.caseX, c.ctrlY, c.ctrlX);
+}
+
+/** a, b = A1 and A2 alleles in cases; cc, d = A1 and A2 alleles in controls. */
+function allelicFromA1Counts(o: Orientation, a: number, b: number, cc: number, d: number): AllelicResult {
   const chisq = chi22(a, b, cc, d);
   return {
     a1: o.a1,

@@ -24,23 +24,36 @@ export const FIXED_POINT_BITS = 20;
 /** The eight per-SNP counts a GWAS value block holds, in order (X, Y = the SNP's alleles by name). */
 export const GWAS_PARTS = ['case_xx', 'case_xy', 'case_yy', 'ctrl_xx', 'ctrl_xy', 'ctrl_yy', 'all_x', 'all_called'] as const;
 
+/**
+ * The six per-SNP counts of an allelic-only block (every GWAS aggregate of the query is
+ * GWAS_ALLELIC): allele counts of cases and controls instead of genotype counts — all that the
+ * allelic test uses, so each party masks and sends 6 values per SNP instead of 8.
+ */
+export const ALLELE_PARTS = ['case_x', 'case_y', 'ctrl_x', 'ctrl_y', 'all_x', 'all_called'] as const;
+
+/** What a GWAS value block counts: genotypes (`GWAS_PARTS`) or alleles (`ALLELE_PARTS`). */
+export type GwasCounts = 'genotypes' | 'alleles';
+
+export const gwasPartCount = (counts: GwasCounts): number => (counts === 'alleles' ? ALLELE_PARTS.length : GWAS_PARTS.length);
+
 export type ValueSpec =
   | { op: 'count_star'; limbs: number }
   | { op: 'count'; column: number; limbs: number }
   | { op: 'sum' | 'sumsq'; column: number; encoding: Encoding; scale: number; limbs: number }
   /**
-   * One of the eight GWAS counts (part = index into GWAS_PARTS) of the argument columns
-   * [allele1, allele2, genotype, phenotype]; the eight parts are consecutive values.
+   * One of the GWAS counts (part = index into GWAS_PARTS, or ALLELE_PARTS when `counts` is
+   * 'alleles') of the argument columns [allele1, allele2, genotype, phenotype]; the parts of a
+   * block are consecutive values.
    */
-  | { op: 'gwas'; part: number; columns: [number, number, number, number]; phenotype: 'plink' | 'boolean'; limbs: number };
+  | { op: 'gwas'; part: number; counts: GwasCounts; columns: [number, number, number, number]; phenotype: 'plink' | 'boolean'; limbs: number };
 
 export type OutputSpec =
   | { kind: 'count'; value: number }
   | { kind: 'sum'; sum: number; count: number; encoding: Encoding; scale: number }
   | { kind: 'avg'; sum: number; count: number; encoding: Encoding; scale: number }
   | { kind: 'var'; fn: 'var_pop' | 'var_samp' | 'stddev_pop' | 'stddev_samp'; sum: number; sumsq: number; count: number; encoding: Encoding; scale: number }
-  /** `value` is the first of the eight GWAS counts. */
-  | { kind: 'gwas'; test: 'allelic' | 'model'; value: number };
+  /** `value` is the first of the block's GWAS counts (genotype or allele counts, see ValueSpec). */
+  | { kind: 'gwas'; test: 'allelic' | 'model'; counts: GwasCounts; value: number };
 
 export interface SecureAggregateParams {
   /** Party names, in protocol (contributor) order; `stage.partyInputs[i]` belongs to parties[i]. */

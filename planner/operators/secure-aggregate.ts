@@ -17,7 +17,7 @@ import { registerPrivateOperator, type OperatorPlanningContext, type PrivateOper
 import { displayType, type SqlType } from '../types.js';
 import { containsFederatedUnion, partitionsOf, sensitiveColumns, type Partition } from './partitions.js';
 import {
-  FIXED_POINT_BITS, GWAS_PARTS, SECURE_AGGREGATE_OPERATOR, type Encoding, type OutputSpec, type SecureAggregateParams, type ValueSpec,
+  ALLELE_PARTS, FIXED_POINT_BITS, GWAS_PARTS, SECURE_AGGREGATE_OPERATOR, type Encoding, type GwasCounts, type OutputSpec, type SecureAggregateParams, type ValueSpec,
 } from './secure-aggregate-spec.js';
 
 const SUPPORTED = new Set(['count', 'sum', 'avg', 'mean', 'var_pop', 'var_samp', 'variance', 'stddev', 'stddev_pop', 'stddev_samp', ...GWAS_FUNCTIONS]);
@@ -86,6 +86,9 @@ function planSecureAggregate(node: AggregateNode, context: OperatorPlanningConte
     return i;
   };
   let gwasSeen: string | undefined;
+  // Allelic-only queries need allele counts alone (6 per SNP); GWAS_MODEL needs genotype counts.
+  const gwasCounts: GwasCounts = node.aggregates.every((a) => !GWAS_FUNCTIONS.has(fname(a.call)) || fname(a.call) === 'gwas_allelic') ? 'alleles' : 'genotypes';
+  const gwasParts = gwasCounts === 'alleles' ? ALLELE_PARTS : GWAS_PARTS;
   const outputs: OutputSpec[] = [];
   const outputTypes: string[] = [];
   for (const a of node.aggregates) {
@@ -109,10 +112,10 @@ function planSecureAggregate(node: AggregateNode, context: OperatorPlanningConte
       const first = values.length;
       const base = valueIndex.get(`gwas:${key}`) ?? first;
       if (base === first) {
-        GWAS_PARTS.forEach((_, part) => values.push({ op: 'gwas', part, columns, phenotype, limbs: limbsFor(2 * maxRows) }));
+        gwasParts.forEach((_, part) => values.push({ op: 'gwas', part, counts: gwasCounts, columns, phenotype, limbs: limbsFor(2 * maxRows) }));
         valueIndex.set(`gwas:${key}`, first);
       }
-      outputs.push({ kind: 'gwas', test: name === 'gwas_model' ? 'model' : 'allelic', value: base });
+      outputs.push({ kind: 'gwas', test: name === 'gwas_model' ? 'model' : 'allelic', counts: gwasCounts, value: base });
       outputTypes.push(gwasResultType(name)!.text!);
       continue;
     }
@@ -217,7 +220,10 @@ function explainOf(node: AggregateNode, parts: Partition[], params: SecureAggreg
     `${requester} learns: per-group totals (${stats}) and group sizes, only for groups with at least ${params.minGroup} row(s) in total; no party's partial`,
   );
   if (gwas) {
-    disclosure.push(`${requester} learns per SNP: pooled genotype counts of cases and controls and allele counts of all samples; A1, F_A, F_U, CHISQ, P and OR are computed from them at the gateway`);
+    const counted = params.values.some((v) => v.op === 'gwas' && v.counts === 'alleles')
+      ? 'pooled allele counts of cases and of controls'
+      : 'pooled genotype counts of cases and controls';
+    disclosure.push(`${requester} learns per SNP: ${counted} and allele counts of all samples; A1, F_A, F_U, CHISQ, P and OR are computed from them at the gateway`);
   }
   if (others.length < 2) {
     disclosure.push(`with fewer than two parties besides ${requester}, totals would expose a partial: ${others.join(', ') || 'each party'} suppresses its own groups smaller than its min_group`);

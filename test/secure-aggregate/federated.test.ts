@@ -193,7 +193,7 @@ describe('the party enforces its own policy and rules', () => {
     const announce = decodeAnnounce(aggregator.acceptHello(1, (await channel.receive())!));
     aggregator.configure(announce.rows, [2]);
     self.acceptSetup(aggregator.setupFrame(0, new Uint8Array()));
-    await channel.send(aggregator.setupFrame(1, encodeSetup({ slots: Int32Array.from({ length: announce.rows }, (_, i) => i) })));
+    await channel.send(aggregator.setupFrame(1, encodeSetup({ rows: announce.rows, slots: Int32Array.from({ length: announce.rows }, (_, i) => i) })));
     for (const f of self.maskedFrames(new Uint32Array(announce.rows * 2))) aggregator.acceptMasked(0, f);
     for (let f = await channel.receive(); f; f = await channel.receive()) aggregator.acceptMasked(1, f);
     await done;

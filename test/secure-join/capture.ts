@@ -19,8 +19,15 @@ export function newCapture(): Capture {
   return { chunks: [], fragments: [], requests: [], frames: 0 };
 }
 
-/** Wraps `inner`; with `dieAfterFrames`, the session fails like a dead party after that many frames received. */
-export function capturing(inner: PartyConnector, capture: Capture, options: { dieAfterFrames?: number } = {}): PartyConnector {
+export interface CaptureOptions {
+  /** The session fails like a dead party after this many frames received. */
+  dieAfterFrames?: number;
+  /** Awaited before each frame is sent to the party; read at send time, so a test may set it later. */
+  beforeSend?: () => Promise<void> | void;
+}
+
+/** Wraps `inner`, recording its traffic into `capture`. */
+export function capturing(inner: PartyConnector, capture: Capture, options: CaptureOptions = {}): PartyConnector {
   return {
     party: inner.party,
     catalog: (signal) => inner.catalog(signal),
@@ -38,6 +45,7 @@ export function capturing(inner: PartyConnector, capture: Capture, options: { di
       const dead = () => new SqlError(SqlState.connectionFailure, `party "${inner.party}" is unreachable: connection reset (simulated death)`);
       const wrapped: FrameChannel = {
         async send(frame) {
+          await options.beforeSend?.();
           capture.chunks.push(frame.slice());
           capture.frames++;
           return channel.send(frame);

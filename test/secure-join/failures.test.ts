@@ -9,6 +9,7 @@
  * - killing the telco process mid-protocol fails the query with 08006 naming telco.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ import { psiWorkerPool } from '../../executor/protocols/psi/worker-pool.js';
 import { demoNodes } from '../../cli/demo/index.js';
 import { SqlError } from '../../parser/errors.js';
 import { startTestFederation, type TestFederation } from '../support/federation-processes.js';
-import { capturing, leakedKeys, newCapture } from './capture.js';
+import { capturing, leakedKeys, newCapture, type CaptureOptions } from './capture.js';
 import { startPsiFederation, type PsiFederation } from './psi-federation.js';
 
 const id = (n: number) => `ID${String(700000000000 + n * 104729)}`;
@@ -118,7 +119,8 @@ describe('over real processes (mutual TLS)', () => {
     bankA = await Party.open({ ...config, database: ':memory:' });
     registerPartyProtocols(bankA);
     const capture = newCapture();
-    const telco: PartyConnector = capturing(RemotePartyConnector.fromNodeConfig(config, 'telco', { requestTimeoutMs: 30_000 }), capture);
+    const hooks: CaptureOptions = {};
+    const telco: PartyConnector = capturing(RemotePartyConnector.fromNodeConfig(config, 'telco', { requestTimeoutMs: 30_000 }), capture, hooks);
     engine = await FederatedEngine.create({ self: 'bank_a', connectors: new Map([['bank_a', new EmbeddedPartyConnector(bankA, 'bank_a')], ['telco', telco]]), federatedTables: [], fragmentTimeoutMs: 30_000 });
     const session = await engine.openSession('analyst', 'veilsql', {});
     const run = async (sql: string, onNotice?: () => void) => {
@@ -144,14 +146,17 @@ describe('over real processes (mutual TLS)', () => {
     expect(leakedKeys(capture, keys, rule)).toEqual([]);
     expect(readFileSync(join(nodes.dir, 'telco.node.yaml'), 'utf8')).toMatch(/id_key/);
 
-    // Kill telco as soon as the protocol reports progress.
+    // Kill telco inside the protocol session, just before the requester's first frame reaches it
+    // (the join is too fast now for a progress notice to arrive while telco still has work).
     let killed = false;
-    const error = await run('SELECT c.customer_id, t.age_band FROM bank_a.customers c SECURE JOIN telco.users t ON c.id_key = t.id_key', () => {
-      if (!killed) {
-        killed = true;
-        telcoProcess!.kill('SIGKILL');
-      }
-    }).catch((e: unknown) => e);
+    hooks.beforeSend = async () => {
+      if (killed) return;
+      killed = true;
+      const exited = once(telcoProcess!, 'exit');
+      telcoProcess!.kill('SIGKILL');
+      await exited;
+    };
+    const error = await run('SELECT c.customer_id, t.age_band FROM bank_a.customers c SECURE JOIN telco.users t ON c.id_key = t.id_key').catch((e: unknown) => e);
     expect(killed).toBe(true);
     expect(error).toBeInstanceOf(SqlError);
     expect((error as SqlError).sqlstate).toBe('08006');

@@ -5,11 +5,11 @@
  * record sealing, the tag index, the payload codec, the worker pool's lifecycle and the
  * shuffle's uniformity.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { ed25519, ristretto255, x25519 } from '@noble/curves/ed25519.js';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { ed25519, ed25519_hasher, ristretto255, x25519 } from '@noble/curves/ed25519.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePayload, encodePayload, securePermutation } from '../../executor/protocols/psi/ecdh-psi.js';
-import { createEngine, loadSodium, NobleRistrettoEngine } from '../../executor/protocols/psi/engines.js';
+import { createEngine, NobleRistrettoEngine } from '../../executor/protocols/psi/engines.js';
 import { ELEMENT_BYTES, newBlinding, newPsiKey } from '../../executor/protocols/psi/group-engine.js';
 import { openRecord, recordSecrets, sealedLength, sealRecord } from '../../executor/protocols/psi/record-cipher.js';
 import { limbsOf, sumFromLimbs } from '../../executor/protocols/psi/psi-sum.js';
@@ -31,24 +31,41 @@ describe('group engines', () => {
     expect(hex(fast.multiply(h1, k))).toBe(hex(oracle.multiply(h1, k)));
   });
 
-  it('x25519 engine: Elligator2 points are prime-order, converted as noble converts, multiplied as noble multiplies', async () => {
-    const sodium = await loadSodium();
-    const engine = await createEngine('x25519-elligator2-sha512');
+  it('x25519 engine: hash-to-curve is noble\'s Elligator2 map (cofactor cleared, prime order) as a Montgomery u; X25519 is noble\'s', async () => {
+    const engine = await createEngine('x25519-ell2nu-sha512');
     const us = engine.hashToGroup(messages, dst);
+    const Fp = ed25519.Point.Fp;
     messages.forEach((m, i) => {
-      const edwards = sodium.crypto_core_ed25519_from_hash(createHash('sha512').update(dst).update(m).digest());
-      const point = ed25519.Point.fromBytes(edwards);
-      // Prime order: ℓ·P is the identity (cofactor cleared by the hash-to-curve).
+      // The oracle: noble's own Elligator2 map of the same 255-bit field element.
+      const r = createHash('sha512').update(dst).update(m).digest().subarray(0, 32);
+      r[31] &= 0x7f;
+      const point = ed25519_hasher.mapToCurve(Fp.create(Fp.fromBytes(r)));
+      // Prime order: ℓ·P is the identity (the cofactor is cleared by the map).
       expect(point.isTorsionFree()).toBe(true);
       expect(point.is0()).toBe(false);
-      expect(hex(at(us, i))).toBe(hex(ed25519.utils.toMontgomery(edwards)));
+      expect(hex(at(us, i))).toBe(hex(ed25519.utils.toMontgomery(point.toBytes())));
     });
-    const k = newPsiKey('x25519-elligator2-sha512');
+    // Distinct messages, distinct points; the domain separates.
+    expect(new Set(messages.map((_, i) => hex(at(us, i)))).size).toBe(messages.length);
+    expect(hex(engine.hashToGroup(messages.slice(0, 1), new TextEncoder().encode('other|')))).not.toBe(hex(at(us, 0)));
+    const k = newPsiKey('x25519-ell2nu-sha512');
     const ours = engine.multiply(us, k);
     for (let i = 0; i < messages.length; i++) expect(hex(at(ours, i))).toBe(hex(x25519.scalarMult(k, at(us, i))));
   });
 
-  for (const suite of ['x25519-elligator2-sha512', 'ristretto255-sha512'] as const) {
+  it('negative control: the oracle check fails for a point with a small-order component (cofactor not cleared)', () => {
+    const Fp = ed25519.Point.Fp;
+    const r = createHash('sha512').update('control').digest().subarray(0, 32);
+    r[31] &= 0x7f;
+    const cleared = ed25519_hasher.mapToCurve(Fp.create(Fp.fromBytes(r)));
+    // Adding a point of order 8 keeps it on the curve but leaves the prime-order subgroup.
+    const torsion = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+    const dirty = cleared.add(torsion);
+    expect(dirty.isTorsionFree()).toBe(false);
+    expect(hex(ed25519.utils.toMontgomery(dirty.toBytes()))).not.toBe(hex(ed25519.utils.toMontgomery(cleared.toBytes())));
+  });
+
+  for (const suite of ['x25519-ell2nu-sha512', 'ristretto255-sha512'] as const) {
     it(`${suite}: unblinding recovers F(x) = H(x)^b exactly (50 fresh blindings)`, async () => {
       const engine = await createEngine(suite);
       const h = engine.hashToGroup(messages, dst);
@@ -68,8 +85,8 @@ describe('group engines', () => {
     expect(() => engine.multiply(new Uint8Array(32).fill(0xff), newPsiKey('ristretto255-sha512'))).toThrow();
     expect(() => engine.multiply(new Uint8Array(31), newPsiKey('ristretto255-sha512'))).toThrow(/multiple of 32/);
     // x25519: the all-zero u (small order) is refused by OpenSSL.
-    const x = await createEngine('x25519-elligator2-sha512');
-    expect(() => x.multiply(new Uint8Array(32), newPsiKey('x25519-elligator2-sha512'))).toThrow();
+    const x = await createEngine('x25519-ell2nu-sha512');
+    expect(() => x.multiply(new Uint8Array(32), newPsiKey('x25519-ell2nu-sha512'))).toThrow();
   });
 
   it('noble ristretto255 multiplication is the group operation (sanity of the oracle)', () => {
@@ -96,6 +113,28 @@ describe('records, tags, payloads', () => {
     expect([...opened.payload]).toEqual([1, 2]);
     expect(() => openRecord(s1.key, short)).toThrow();
     expect(() => openRecord(recordSecrets(randomBytes(32), 0).key, long)).toThrow();
+  });
+
+  it('records are exactly SHA-512 tags/keys and IETF ChaCha20 as Node\'s OpenSSL computes them (format unchanged)', () => {
+    const f = randomBytes(32);
+    const index = Buffer.alloc(4);
+    index.writeUInt32BE(3, 0);
+    const h = createHash('sha512').update('veilsql/psi-row/1').update(f).update(index).digest();
+    const s = recordSecrets(f, 3);
+    expect(hex(s.tag)).toBe(hex(h.subarray(0, 16)));
+    expect(hex(s.key)).toBe(hex(h.subarray(32, 64)));
+    const payload = new Uint8Array([5, 6, 7]);
+    const sealed = sealRecord(s.key, 4, payload, 10);
+    const plain = Buffer.alloc(18);
+    plain.writeUInt32BE(4, 0);
+    plain.writeUInt32BE(3, 4);
+    plain.set(payload, 8);
+    const cipher = createCipheriv('chacha20', s.key, Buffer.alloc(16));
+    expect(hex(sealed)).toBe(hex(Buffer.concat([cipher.update(plain), cipher.final()])));
+    // Sealing in place into a caller's buffer gives the same bytes.
+    const into = new Uint8Array(sealedLength(10));
+    sealRecord(s.key, 4, payload, 10, into);
+    expect(hex(into)).toBe(hex(sealed));
   });
 
   it('payload codec round-trips NULLs, empty strings and Unicode', () => {
@@ -149,7 +188,7 @@ describe('worker pool', () => {
     const out = await pool.run({ op: 'hash', suite: 'ristretto255-sha512', kind: 'fast', ...packed, dst });
     expect(hex(out)).toBe(hex(new NobleRistrettoEngine().hashToGroup(messages, dst)));
     const controller = new AbortController();
-    const tasks = Array.from({ length: 8 }, () => pool.run({ op: 'hash', suite: 'x25519-elligator2-sha512', kind: 'fast', ...packMessages(messages), dst }, controller.signal));
+    const tasks = Array.from({ length: 8 }, () => pool.run({ op: 'hash', suite: 'x25519-ell2nu-sha512', kind: 'fast', ...packMessages(messages), dst }, controller.signal));
     controller.abort(new Error('stop'));
     const settled = await Promise.allSettled(tasks);
     expect(settled.every((s) => s.status === 'rejected')).toBe(true);

@@ -95,7 +95,7 @@ describe('policy is enforced by the party itself', () => {
       'SELECT t.k1 AS k, t.amount AS leak FROM beta.t AS t',
     ]) {
       const channel = await connector.openProtocol(
-        { queryId: 'hostile', protocol: SECURE_JOIN_PROTOCOL, params: { mode: 'row', suite: 'x25519-elligator2-sha512', input: { sql, uses: ['secure_key', 'output'] }, keys: [{ keyType: 'VARCHAR' }] }, timeoutMs: 10_000 },
+        { queryId: 'hostile', protocol: SECURE_JOIN_PROTOCOL, params: { mode: 'row', suite: 'x25519-ell2nu-sha512', input: { sql, uses: ['secure_key', 'output'] }, keys: [{ keyType: 'VARCHAR' }] }, timeoutMs: 10_000 },
         new AbortController().signal,
       );
       await channel.send(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0]));

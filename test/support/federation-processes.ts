@@ -3,12 +3,12 @@
  * tests: generates the seeded demo into a temp dir on free ports, creates certificates, starts
  * the requested nodes and connects a `pg` client to bank_a's gateway.
  */
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { generateDemo, demoNodes, type DemoDescription } from '../../cli/demo/index.js';
-import { freePort } from '../../cli/federation-files.js';
 import { startNodeProcesses, type NodeProcesses } from '../../cli/node-processes.js';
 import { initFederation } from '../../server/certs.js';
 
@@ -29,7 +29,9 @@ export const TEXT_TYPES = { getTypeParser: () => (v: string) => v };
 
 async function freeRange(size: number): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20_000 + ((await freePort()) % 30_000);
+    // Below Linux's ephemeral range (32768–60999): an outgoing connection elsewhere in the test
+    // run can take an ephemeral port between this probe and the node's bind.
+    const base = 10_000 + randomInt(0, 22_000 - size);
     // Probe the contiguous range by binding each port briefly.
     const { createServer } = await import('node:net');
     const ok = await Promise.all(
@@ -51,7 +53,7 @@ export async function startTestFederation(nodeNames: string[], options: { lender
   const lenders = options.lenders ?? 2;
   const hospitals = options.hospitals ?? 2;
   const size = 6 + lenders + hospitals;
-  const basePort = await freeRange(size + 1);
+  const basePort = await freeRange(size + 2);
   const description = await generateDemo(dir, 42, { lenders, hospitals, basePort, gatewayPort: basePort + size });
   const listing = demoNodes(dir);
   await initFederation(listing.federationPath);
@@ -63,6 +65,10 @@ export async function startTestFederation(nodeNames: string[], options: { lender
       onLine: (node, line) => {
         if (!logs.has(node)) logs.set(node, []);
         logs.get(node)!.push(line);
+      },
+      // A node that dies on its own is a bug (tests that kill one use kill(), which is expected).
+      onUnexpectedExit: (node, code, signal) => {
+        process.stderr.write(`node ${node} exited unexpectedly (${signal ?? `code ${code}`}); last lines:\n${(logs.get(node) ?? []).slice(-20).join('\n')}\n`);
       },
     },
   );

@@ -2,26 +2,28 @@
  * The operator's payloads inside the secure-sum frames (executor/protocols/mpc/secure-sum.ts):
  *
  * announce (party → requester, in HELLO):
- *   u32 rows · u32 digestBytes · SHA-256 of the party's key list (Arrow IPC stream of the GROUP BY
- *   key columns k0…, one row per party group; empty without GROUP BY) · u32 alleleBytes · alleles
- *   (GWAS only: u32 name count, the distinct allele names as UTF-8 joined by '\n', then two u32
- *   name indices per row)
+ *   u32 rows · u32 digestBytes · digest of the party's key list (key-list.ts; empty without
+ *   GROUP BY) · u32 alleleBytes · alleles (GWAS only: u32 name count, u32 name bytes, the
+ *   distinct allele names as UTF-8 joined by '\n', u8 code width, then per row one byte — the
+ *   two name indices as nibbles — or two u16 indices when there are more than 16 names)
  * keys request / keys (between HELLO and SETUP, any number of times):
  *   requester → party: 0x10 · u32 first row · u32 row count
  *   party → requester: 0x11 · Arrow IPC stream of those rows of its key list
  *   When every party announced the same digest, each sends only a 1/n slice of the list.
  * setup (requester → party, in SETUP):
- *   u32 rows · i32 slot per row · u8 flip per row (GWAS: 1 = the party's allele1 is the SNP's
- *   second allele by name)
+ *   u32 rows · u8 flags (1: explicit slot map follows, else slot = row; 2: flip bits follow) ·
+ *   [i32 slot per row] · [one bit per row, LSB first: 1 = the party's allele1 is the SNP's
+ *   second allele by name (GWAS)]
  * Both are public information by policy (GROUP BY keys and allele names must be public columns).
  */
+import type { AlleleCodes } from '../../../connectors/plink/class-layout.js';
 import { SqlError, SqlState } from '../../../parser/errors.js';
 
 export interface Announce {
   rows: number;
-  /** SHA-256 of the key list's IPC bytes (`keys` in the encoder's input). */
+  /** Digest of the key list (key-list.ts). */
   keys: Uint8Array;
-  alleles?: [string, string][];
+  alleles?: AlleleCodes;
 }
 
 export const KEYS_REQUEST = 0x10;
@@ -42,7 +44,11 @@ export function decodeKeysRequest(frame: Uint8Array): { first: number; count: nu
 }
 
 export interface SetupPayload {
-  slots: Int32Array;
+  /** The party's announced rows. */
+  rows: number;
+  /** Slot of each row; undefined: slot = row (every party holds the same key list). */
+  slots?: Int32Array;
+  /** GWAS: 1 where the party's allele1 is the SNP's second allele by name. */
   flips?: Uint8Array;
 }
 
@@ -62,44 +68,38 @@ export function encodeAnnounce(a: Announce): Uint8Array {
   return out;
 }
 
-/** Allele names as a dictionary: few distinct names (A, C, G, T, 0), one index pair per row. */
-function encodeAlleles(pairs: [string, string][]): Uint8Array {
-  const index = new Map<string, number>();
-  const ids = new Uint32Array(2 * pairs.length);
-  pairs.forEach(([x, y], r) => {
-    for (const [k, name] of [[0, x], [1, y]] as const) {
-      let id = index.get(name);
-      if (id === undefined) index.set(name, (id = index.size));
-      ids[2 * r + k] = id;
-    }
-  });
-  const names = Buffer.from([...index.keys()].join('\n'), 'utf8');
-  const out = new Uint8Array(8 + names.byteLength + ids.byteLength);
+function encodeAlleles(a: AlleleCodes): Uint8Array {
+  const names = Buffer.from(a.names.join('\n'), 'utf8');
+  const out = new Uint8Array(9 + names.byteLength + a.codes.byteLength);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, index.size);
+  dv.setUint32(0, a.names.length);
   dv.setUint32(4, names.byteLength);
   out.set(names, 8);
-  out.set(new Uint8Array(ids.buffer), 8 + names.byteLength);
+  out[8 + names.byteLength] = a.width;
+  out.set(a.codes, 9 + names.byteLength);
   return out;
 }
 
-function decodeAlleles(bytes: Uint8Array, rows: number): [string, string][] {
+function decodeAlleles(bytes: Uint8Array, rows: number): AlleleCodes {
+  if (bytes.byteLength < 9) malformed('announce (alleles)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 8) malformed('announce (alleles)');
   const count = dv.getUint32(0);
   const nameBytes = dv.getUint32(4);
-  if (bytes.byteLength !== 8 + nameBytes + 8 * rows) malformed('announce (allele rows)');
+  if (bytes.byteLength < 9 + nameBytes) malformed('announce (allele names)');
   const names = count ? Buffer.from(bytes.subarray(8, 8 + nameBytes)).toString('utf8').split('\n') : [];
-  if (names.length !== count) malformed('announce (allele names)');
-  const out: [string, string][] = new Array(rows);
-  const base = 8 + nameBytes;
-  for (let r = 0; r < rows; r++) {
-    const x = names[dv.getUint32(base + 8 * r, true)];
-    const y = names[dv.getUint32(base + 8 * r + 4, true)];
-    if (x === undefined || y === undefined) malformed('announce (allele index)');
-    out[r] = [x, y];
+  if (names.length !== count || count > 0xffff) malformed('announce (allele names)');
+  const width = bytes[8 + nameBytes];
+  if ((width !== 1 && width !== 4) || (width === 1 && count > 16)) malformed('announce (allele code width)');
+  const codes = bytes.slice(9 + nameBytes);
+  if (codes.byteLength !== width * rows) malformed('announce (allele rows)');
+  // Every index must name an allele.
+  if (width === 1) {
+    for (let r = 0; r < rows; r++) if (codes[r] >> 4 >= count || (codes[r] & 15) >= count) malformed('announce (allele index)');
+  } else {
+    const cv = new DataView(codes.buffer);
+    for (let i = 0; i < 2 * rows; i++) if (cv.getUint16(2 * i, true) >= count) malformed('announce (allele index)');
   }
-  return out;
+  return { names, width, codes };
 }
 
 export function decodeAnnounce(bytes: Uint8Array): Announce {
@@ -108,29 +108,53 @@ export function decodeAnnounce(bytes: Uint8Array): Announce {
   const rows = dv.getUint32(0);
   const keyBytes = dv.getUint32(4);
   if (bytes.byteLength < 12 + keyBytes) malformed('announce');
-  const keys = bytes.subarray(8, 8 + keyBytes);
+  const keys = bytes.slice(8, 8 + keyBytes);
   const alleleBytes = dv.getUint32(8 + keyBytes);
   if (bytes.byteLength !== 12 + keyBytes + alleleBytes) malformed('announce');
   const alleles = alleleBytes > 0 ? decodeAlleles(bytes.subarray(12 + keyBytes), rows) : undefined;
   return { rows, keys, alleles };
 }
 
+const EXPLICIT_SLOTS = 1;
+const FLIP_BITS = 2;
+
 export function encodeSetup(s: SetupPayload): Uint8Array {
-  const rows = s.slots.length;
-  const out = new Uint8Array(4 + 4 * rows + (s.flips ? rows : 0));
+  const rows = s.rows;
+  if ((s.slots && s.slots.length !== rows) || (s.flips && s.flips.length !== rows)) throw new RangeError('setup arrays must have one entry per row');
+  const slotBytes = s.slots ? 4 * rows : 0;
+  const flipBytes = s.flips ? Math.ceil(rows / 8) : 0;
+  const out = new Uint8Array(5 + slotBytes + flipBytes);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, rows);
-  for (let i = 0; i < rows; i++) dv.setInt32(4 + 4 * i, s.slots[i], true);
-  if (s.flips) out.set(s.flips, 4 + 4 * rows);
+  out[4] = (s.slots ? EXPLICIT_SLOTS : 0) | (s.flips ? FLIP_BITS : 0);
+  if (s.slots) for (let i = 0; i < rows; i++) dv.setInt32(5 + 4 * i, s.slots[i], true);
+  if (s.flips) {
+    const base = 5 + slotBytes;
+    for (let i = 0; i < rows; i++) if (s.flips[i]) out[base + (i >> 3)] |= 1 << (i & 7);
+  }
   return out;
 }
 
-export function decodeSetup(bytes: Uint8Array, expectedRows: number, withFlips: boolean): SetupPayload {
+/** The setup for `expectedRows` rows; slots default to the identity map. */
+export function decodeSetup(bytes: Uint8Array, expectedRows: number, withFlips: boolean): { slots: Int32Array | undefined; flips: Uint8Array | undefined } {
+  if (bytes.byteLength < 5) malformed('setup');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 4 || dv.getUint32(0) !== expectedRows) malformed('setup (row count)');
-  if (bytes.byteLength !== 4 + 4 * expectedRows + (withFlips ? expectedRows : 0)) malformed('setup (size)');
-  const slots = new Int32Array(expectedRows);
-  for (let i = 0; i < expectedRows; i++) slots[i] = dv.getInt32(4 + 4 * i, true);
-  const flips = withFlips ? bytes.slice(4 + 4 * expectedRows) : undefined;
+  if (dv.getUint32(0) !== expectedRows) malformed('setup (row count)');
+  const flags = bytes[4];
+  if (flags & ~(EXPLICIT_SLOTS | FLIP_BITS) || Boolean(flags & FLIP_BITS) !== withFlips) malformed('setup (flags)');
+  const slotBytes = flags & EXPLICIT_SLOTS ? 4 * expectedRows : 0;
+  const flipBytes = flags & FLIP_BITS ? Math.ceil(expectedRows / 8) : 0;
+  if (bytes.byteLength !== 5 + slotBytes + flipBytes) malformed('setup (size)');
+  let slots: Int32Array | undefined;
+  if (slotBytes) {
+    slots = new Int32Array(expectedRows);
+    for (let i = 0; i < expectedRows; i++) slots[i] = dv.getInt32(5 + 4 * i, true);
+  }
+  let flips: Uint8Array | undefined;
+  if (flipBytes) {
+    flips = new Uint8Array(expectedRows);
+    const base = 5 + slotBytes;
+    for (let i = 0; i < expectedRows; i++) flips[i] = (bytes[base + (i >> 3)] >> (i & 7)) & 1;
+  }
   return { slots, flips };
 }

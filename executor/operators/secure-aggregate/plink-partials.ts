@@ -1,22 +1,27 @@
 /**
  * The fast path of a party's GWAS partials over a PLINK-backed table: when the protocol input is
  * a plain projection of one PLINK table — variant columns as GROUP BY keys and (allele1, allele2,
- * genotype, phenotype) as the GWAS arguments, no filter — the party first has its policy check
- * run on exactly that input (as `SELECT * FROM (<input>) LIMIT 0`, so nothing is expanded), then
- * counts alleles straight from the packed .bed bytes (executor/gwas/packed-counts.ts) instead of
- * expanding samples × SNPs rows. Anything else returns undefined and takes the general path.
+ * genotype, phenotype) as the GWAS arguments, no filter — the party has its policy check done on
+ * exactly that input (`ctx.inputSql`: checked, never run, so nothing is expanded), then counts
+ * genotypes chunk by chunk straight from the table's class-ordered counting layout
+ * (connectors/plink/class-layout.ts, executor/gwas/class-counts.ts) instead of expanding
+ * samples × SNPs rows; allele names come dictionary-coded from the layout, the keys from the
+ * variant table. Anything else returns undefined and takes the general path.
  * Like plink, A1 is chosen from founders' genotypes (samples without parents in the .fam).
  */
-import type { DuckDBBlobValue } from '@duckdb/node-api';
-import { queryToArrow } from '../../../connectors/arrow/duckdb-to-arrow.js';
+import type { DuckDBBlobValue, DuckDBConnection, DuckDBListValue } from '@duckdb/node-api';
 import { quoteIdent } from '../../../connectors/duckdb-session.js';
 import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
+import type { AlleleCodes } from '../../../connectors/plink/class-layout.js';
 import { isPlinkTable, plinkStorage } from '../../../connectors/plink/plink-table.js';
 import { parseStatement } from '../../../parser/index.js';
 import type { SecureAggregateParams } from '../../../planner/operators/secure-aggregate-spec.js';
 import type { ColumnUse } from '../../../planner/policy.js';
-import { COUNTS_PER_SNP, countPacked } from '../../gwas/packed-counts.js';
-import { collectIpc, type PartyPartials } from './party-partials.js';
+import { countClassOrdered } from '../../gwas/class-counts.js';
+import { COUNTS_PER_SNP } from '../../gwas/packed-counts.js';
+import { partFromPacked } from './gwas-values.js';
+import { NO_KEYS, sqlKeyList } from './key-list.js';
+import type { PartyPartials } from './party-partials.js';
 
 const VARIANT_COLUMNS = new Set(['chr', 'snp', 'cm', 'bp', 'allele1', 'allele2']);
 const GWAS_ARGUMENTS = ['allele1', 'allele2', 'genotype', 'phenotype'];
@@ -51,6 +56,7 @@ function plainProjection(sql: string, party: string): { table: string; columns: 
 
 export async function plinkPartials(
   ctx: PartyProtocolContext,
+  connection: DuckDBConnection,
   input: { sql: string; uses: ColumnUse[] },
   spec: SecureAggregateParams,
 ): Promise<PartyPartials | undefined> {
@@ -62,47 +68,57 @@ export async function plinkPartials(
   if (!keys.every((k) => VARIANT_COLUMNS.has(k))) return undefined;
   if (!gwas.columns.every((c, i) => shape.columns[c] === GWAS_ARGUMENTS[i])) return undefined;
   if (gwas.phenotype !== 'plink') return undefined;
+  if (!(await isPlinkTable(connection, shape.table))) return undefined;
 
-  const connection = await ctx.database();
-  try {
-    if (!(await isPlinkTable(connection, shape.table))) return undefined;
-    // The party's own policy check of exactly this input, without expanding the long format.
-    const check = await ctx.input(`SELECT * FROM (${input.sql}) AS q LIMIT 0`, input.uses);
-    for await (const _ of check) void _;
+  // The party's own policy check of exactly this input (checked, not run).
+  await ctx.inputSql(input.sql, input.uses);
 
-    const storage = plinkStorage(shape.table);
-    const samples = await connection.runAndReadAll(`SELECT phenotype, pat, mat FROM main.${quoteIdent(storage.samples)} ORDER BY idx`);
-    const [pheno, pat, mat] = samples.getColumns() as [(number | null)[], string[], string[]];
-    const n = pheno.length;
-    const classes = {
-      phenotype: Uint8Array.from(pheno, (p) => (p === 2 ? 2 : p === 1 ? 1 : 0)),
-      founder: Uint8Array.from(pat, (p, j) => (p === '0' && mat[j] === '0' ? 1 : 0)),
-    };
-    const variants = await connection.runAndReadAll(`SELECT allele1, allele2 FROM main.${quoteIdent(storage.variants)} ORDER BY idx`);
-    const [a1, a2] = variants.getColumns() as [string[], string[]];
-    const snps = a1.length;
-    const width = Math.ceil(n / 4);
-    const bed = new Uint8Array(snps * width);
-    const chunks = await connection.runAndReadAll(`SELECT first_snp, bytes FROM main.${quoteIdent(storage.bed)} ORDER BY first_snp`);
-    for (const [first, bytes] of chunks.getRows() as [number, DuckDBBlobValue][]) bed.set(bytes.bytes, first * width);
-    const counts = countPacked(bed, snps, classes);
+  const storage = plinkStorage(shape.table);
+  const q = quoteIdent;
+  const layoutRow = (await connection.runAndReadAll(
+    `SELECT samples, snps, words_per_snp, class_sizes, allele_names, allele_width, allele_codes FROM main.${q(storage.layout)}`,
+  )).getRows()[0];
+  const [n, snps, wordsPerSnp] = layoutRow.slice(0, 3) as number[];
+  const classSizes = (layoutRow[3] as DuckDBListValue).items as number[];
+  const alleles: AlleleCodes = {
+    names: (layoutRow[4] as DuckDBListValue).items as string[],
+    width: layoutRow[5] as 1 | 4,
+    codes: (layoutRow[6] as DuckDBBlobValue).bytes,
+  };
 
-    const values: number[][] = spec.values.map(() => new Array<number>(snps));
-    spec.values.forEach((v, i) => {
-      const column = values[i];
-      if (v.op === 'count_star') column.fill(n);
-      else if (v.op === 'gwas') for (let s = 0; s < snps; s++) column[s] = counts[s * COUNTS_PER_SNP + v.part];
-    });
-    const keyBytes = keys.length
-      ? await collectIpc(await queryToArrow(connection, `SELECT ${keys.map((k, i) => `${quoteIdent(k)} AS k${i}`).join(', ')} FROM main.${quoteIdent(storage.variants)} ORDER BY idx`, { signal: ctx.signal }))
-      : new Uint8Array(0);
-    if (!keys.length && snps !== 1) {
-      // Without GROUP BY every SNP falls into one group: sum the counts.
-      for (const column of values) column.splice(0, snps, column.reduce((x, y) => x + y, 0));
-      return { rows: 1, keys: keyBytes, alleles: [[a1[0] ?? '0', a2[0] ?? '0']], values };
+  // Chunk by chunk: memory is one chunk of packed codes plus the counts.
+  const counts = new Float64Array(snps * COUNTS_PER_SNP);
+  const result = await connection.stream(`SELECT first_snp, snps, bytes FROM main.${q(storage.packed)} ORDER BY first_snp`);
+  for (;;) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const first = chunk.getColumnVector(0);
+    const count = chunk.getColumnVector(1);
+    const bytes = chunk.getColumnVector(2);
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const blob = (bytes.getItem(i) as DuckDBBlobValue).bytes;
+      // A Uint16Array view needs an even offset; copy the (rare) odd one.
+      const aligned = blob.byteOffset % 2 === 0 ? blob : blob.slice();
+      const words = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+      countClassOrdered(words, count.getItem(i) as number, { classSizes, wordsPerSnp }, counts, first.getItem(i) as number);
     }
-    return { rows: snps, keys: keyBytes, alleles: a1.map((x, s) => [x, a2[s]] as [string, string]), values };
-  } finally {
-    connection.closeSync();
   }
+
+  const values: Float64Array[] = spec.values.map((v) => {
+    const column = new Float64Array(snps);
+    if (v.op === 'count_star') column.fill(n);
+    else if (v.op === 'gwas') for (let s = 0; s < snps; s++) column[s] = partFromPacked(v.counts, v.part, counts, s * COUNTS_PER_SNP);
+    return column;
+  });
+  const source = 'packed PLINK genotypes';
+  if (!keys.length && snps !== 1) {
+    // Without GROUP BY every SNP falls into one group: sum the counts.
+    const sums = values.map((column) => Float64Array.of(column.reduce((x, y) => x + y, 0)));
+    return { rows: 1, keys: NO_KEYS, alleles: { ...alleles, codes: alleles.codes.slice(0, alleles.width) }, values: sums, source };
+  }
+  const keyList = keys.length
+    ? await sqlKeyList(connection, `main.${q(storage.variants)}`, keys.map((k) => q(k)), 'idx', ctx.signal)
+    : NO_KEYS;
+  return { rows: snps, keys: keyList, alleles, values, source };
 }

@@ -3,31 +3,29 @@
  * their ring), drops groups whose total COUNT(*) is below min_group before anything is written,
  * computes every aggregate exactly from its integer sums (variances from n·Σx² − (Σx)² in BigInt;
  * GWAS statistics by executor/gwas), and writes the stage's temp table with the declared types.
+ * Columns are filled as typed Arrow buffers (result-columns.ts) and loaded in one append.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
+import { Field, Int32, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { loadArrowIntoDuckDB } from '../../../connectors/arrow/arrow-to-duckdb.js';
 import { DUCKDB_TYPE_METADATA_KEY } from '../../../connectors/connector.js';
 import { quoteIdent } from '../../../connectors/duckdb-session.js';
 import { FIXED_POINT_BITS, type OutputSpec, type SecureAggregateParams } from '../../../planner/operators/secure-aggregate-spec.js';
 import { GWAS_ALLELIC_FIELDS, GWAS_MODEL_FIELDS, duckdbScalar } from '../../../planner/gwas/result-types.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
-import { allelicTest, modelTest, type GenotypeCounts } from '../../gwas/association.js';
+import { allelicFromAlleles, allelicTest, modelTest, type AllelicResult } from '../../gwas/association.js';
 import { layoutWidth, readNumber, readSigned } from '../../protocols/mpc/ring.js';
+import { alleleCounts, genotypeCounts } from './gwas-values.js';
+import { resultColumn, type ResultColumn } from './result-columns.js';
 import type { SlotAssignment } from './union-keys.js';
-
-type Cell = string | number | bigint | null;
-
-interface Column {
-  name: string;
-  type: string;
-  value(slot: number): Cell;
-}
 
 export interface SnpAlleles {
   x: string[];
   y: string[];
 }
+
+/** Writes one output's cells for the kept slot at row `row`. */
+type Filler = (slot: number, row: number) => void;
 
 export async function writeStageRows(
   connection: DuckDBConnection,
@@ -48,33 +46,26 @@ export async function writeStageRows(
     return Number.isNaN(n) ? Number(big(slot, v)) : n;
   };
 
-  const columns: Column[] = [];
-  params.outputs.forEach((o, i) => columns.push(...outputColumns(o, `o${i}`, big, num, alleles)));
-
   const kept: number[] = [];
   for (let s = 0; s < slots.slotCount; s++) if (num(s, params.countStar) >= params.minGroup) kept.push(s);
+  const rows = kept.length;
+
+  const columns: ResultColumn[] = [];
+  const fillers: Filler[] = params.outputs.map((o, i) => outputFiller(o, `o${i}`, rows, columns, big, num, alleles));
+  for (let r = 0; r < rows; r++) {
+    const slot = kept[r];
+    for (const fill of fillers) fill(slot, r);
+  }
 
   const tot = `${prefix}_tot`;
   const fields = [
     new Field('__slot', new Int32(), false, new Map([[DUCKDB_TYPE_METADATA_KEY, 'INTEGER']])),
-    ...columns.map((c) => new Field(c.name, arrowType(c.type), true, new Map([[DUCKDB_TYPE_METADATA_KEY, c.type]]))),
+    ...columns.map((c) => c.field),
   ];
   const schema = new Schema(fields);
-  const batches: RecordBatch[] = [];
-  // Column-wise Arrow batches: typed buffers, one DuckDB load (much faster than row appends).
-  for (let start = 0; start < kept.length || (start === 0 && batches.length === 0); start += BATCH_ROWS) {
-    const rows = kept.slice(start, start + BATCH_ROWS);
-    // Slot by slot, so per-slot work (a GWAS test shared by its fields) runs once.
-    const cells = columns.map(() => new Array<unknown>(rows.length));
-    rows.forEach((slot, r) => columns.forEach((c, k) => (cells[k][r] = cell(c.type, c.value(slot)))));
-    const children = [
-      makeData({ type: new Int32(), length: rows.length, nullCount: 0, data: Int32Array.from(rows) }),
-      ...columns.map((c, k) => vectorFromArray(cells[k], arrowType(c.type)).data[0]),
-    ];
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children })));
-    if (rows.length === 0) break;
-  }
-  await loadArrowIntoDuckDB(connection, tot, schema, batches, { replace: true });
+  const children = [makeData({ type: new Int32(), length: rows, nullCount: 0, data: Int32Array.from(kept) }), ...columns.map((c) => c.finish())];
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows, nullCount: 0, children }));
+  await loadArrowIntoDuckDB(connection, tot, schema, [batch], { replace: true });
 
   const keyCount = params.groupCount;
   const select = stage.columns.map((c, i) => {
@@ -85,28 +76,7 @@ export async function writeStageRows(
   await connection.run(`CREATE TEMP TABLE ${quoteIdent(stage.table)} AS SELECT ${select.join(', ')} FROM ${from}`);
   await connection.run(`DROP TABLE ${quoteIdent(tot)}`);
   if (slots.table) await connection.run(`DROP TABLE ${quoteIdent(slots.table)}`);
-  return kept.length;
-}
-
-const BATCH_ROWS = 32_768;
-
-function arrowType(type: string): DataType {
-  switch (type) {
-    case 'BIGINT': return new Int64();
-    case 'INTEGER': return new Int32();
-    case 'DOUBLE': return new Float64();
-    default: return new Utf8();
-  }
-}
-
-/** A value as its Arrow column expects it (HUGEINT travels as decimal text). */
-function cell(type: string, v: Cell): unknown {
-  if (v === null || (typeof v === 'number' && !Number.isFinite(v))) return null;
-  switch (type) {
-    case 'BIGINT': return BigInt(v);
-    case 'INTEGER': case 'DOUBLE': return Number(v);
-    default: return String(v);
-  }
+  return rows;
 }
 
 const scaleOf = (encoding: string, scale: number): number => (encoding === 'fixed' ? 2 ** FIXED_POINT_BITS : encoding === 'decimal' ? 10 ** scale : 1);
@@ -119,85 +89,81 @@ function decimalText(unscaled: bigint, scale: number): string {
   return neg ? `-${text}` : text;
 }
 
-function outputColumns(
+/** Adds the columns of output `o` (named `name…`) to `columns` and returns what fills a row. */
+function outputFiller(
   o: OutputSpec,
   name: string,
+  rows: number,
+  columns: ResultColumn[],
   big: (slot: number, v: number) => bigint,
   num: (slot: number, v: number) => number,
   alleles: SnpAlleles | undefined,
-): Column[] {
+): Filler {
+  const add = (column: string, type: string) => {
+    const c = resultColumn(column, type, rows);
+    columns.push(c);
+    return c;
+  };
   switch (o.kind) {
-    case 'count':
-      return [{ name, type: 'BIGINT', value: (s) => num(s, o.value) }];
-    case 'sum': {
-      const type = o.encoding === 'int' ? 'HUGEINT' : o.encoding === 'decimal' ? 'VARCHAR' : 'DOUBLE';
-      return [{
-        name,
-        type,
-        value: (s) => {
-          if (num(s, o.count) === 0) return null;
-          const total = big(s, o.sum);
-          if (o.encoding === 'int') return total;
-          if (o.encoding === 'decimal') return decimalText(total, o.scale);
-          return Number(total) / scaleOf(o.encoding, o.scale);
-        },
-      }];
+    case 'count': {
+      const c = add(name, 'BIGINT');
+      return (s, r) => c.set(r, num(s, o.value));
     }
-    case 'avg':
-      return [{
-        name,
-        type: 'DOUBLE',
-        value: (s) => {
-          const n = num(s, o.count);
-          return n === 0 ? null : Number(big(s, o.sum)) / scaleOf(o.encoding, o.scale) / n;
-        },
-      }];
-    case 'var':
-      return [{
-        name,
-        type: 'DOUBLE',
-        value: (s) => {
-          const n = big(s, o.count);
-          const sample = o.fn === 'var_samp' || o.fn === 'stddev_samp';
-          if (n === 0n || (sample && n < 2n)) return null;
-          // n·Σx² − (Σx)² is exact; one rounding at the end.
-          const numerator = n * big(s, o.sumsq) - big(s, o.sum) ** 2n;
-          const unit = scaleOf(o.encoding, o.scale);
-          const variance = Number(numerator) / (Number(n) * Number(sample ? n - 1n : n) * unit * unit);
-          return o.fn.startsWith('stddev') ? Math.sqrt(Math.max(0, variance)) : variance;
-        },
-      }];
-    case 'gwas': {
-      const counts = (s: number): GenotypeCounts => ({
-        caseXX: num(s, o.value), caseXY: num(s, o.value + 1), caseYY: num(s, o.value + 2),
-        ctrlXX: num(s, o.value + 3), ctrlXY: num(s, o.value + 4), ctrlYY: num(s, o.value + 5),
-        allX: num(s, o.value + 6), allCalled: num(s, o.value + 7),
-      });
-      const names = (s: number): [string, string] => [alleles?.x[s] ?? '0', alleles?.y[s] ?? '0'];
-      // Each field reads the test result of its slot; memoise per slot so the test runs once.
-      let lastSlot = -1;
-      let last: Record<string, Cell> = {};
-      const result = (s: number): Record<string, Cell> => {
-        if (s !== lastSlot) {
-          lastSlot = s;
-          const [x, y] = names(s);
-          last = o.test === 'allelic' ? allelicRecord(x, y, counts(s)) : modelRecord(x, y, counts(s));
-        }
-        return last;
+    case 'sum': {
+      // Integer sums that are safe numbers travel as BIGINT, others as exact decimal text;
+      // the stage's SELECT casts either to the declared type.
+      const c = add(name, o.encoding === 'int' ? 'HUGEINT' : o.encoding === 'decimal' ? 'VARCHAR' : 'DOUBLE');
+      return (s, r) => {
+        if (num(s, o.count) === 0) return c.set(r, null);
+        const total = big(s, o.sum);
+        if (o.encoding === 'int') return c.set(r, total);
+        if (o.encoding === 'decimal') return c.set(r, decimalText(total, o.scale));
+        return c.set(r, Number(total) / scaleOf(o.encoding, o.scale));
       };
+    }
+    case 'avg': {
+      const c = add(name, 'DOUBLE');
+      return (s, r) => {
+        const n = num(s, o.count);
+        c.set(r, n === 0 ? null : Number(big(s, o.sum)) / scaleOf(o.encoding, o.scale) / n);
+      };
+    }
+    case 'var': {
+      const c = add(name, 'DOUBLE');
+      const sample = o.fn === 'var_samp' || o.fn === 'stddev_samp';
+      const unit = scaleOf(o.encoding, o.scale);
+      return (s, r) => {
+        const n = big(s, o.count);
+        if (n === 0n || (sample && n < 2n)) return c.set(r, null);
+        // n·Σx² − (Σx)² is exact; one rounding at the end.
+        const numerator = n * big(s, o.sumsq) - big(s, o.sum) ** 2n;
+        const variance = Number(numerator) / (Number(n) * Number(sample ? n - 1n : n) * unit * unit);
+        c.set(r, o.fn.startsWith('stddev') ? Math.sqrt(Math.max(0, variance)) : variance);
+      };
+    }
+    case 'gwas': {
       const fields = o.test === 'allelic' ? GWAS_ALLELIC_FIELDS : GWAS_MODEL_FIELDS;
-      return fields.map((f) => ({ name: `${name}_${f.name}`, type: duckdbScalar(f.type), value: (s: number) => result(s)[f.name] ?? null }));
+      const cols = fields.map((f) => add(`${name}_${f.name}`, duckdbScalar(f.type)));
+      const names = (s: number): [string, string] => [alleles?.x[s] ?? '0', alleles?.y[s] ?? '0'];
+      const at = (s: number) => (v: number) => num(s, v);
+      return (s, r) => {
+        const [x, y] = names(s);
+        const record = o.test === 'allelic'
+          ? allelicRecord(x, y, o.counts === 'alleles' ? allelicFromAlleles(x, y, alleleCounts(at(s), o.value)) : allelicTest(x, y, genotypeCounts(at(s), o.value)))
+          : modelRecord(x, y, genotypeCounts(at(s), o.value));
+        for (let k = 0; k < fields.length; k++) cols[k].set(r, record[fields[k].name] ?? null);
+      };
     }
   }
 }
 
-function allelicRecord(x: string, y: string, c: GenotypeCounts): Record<string, Cell> {
-  return allelicTest(x, y, c) as unknown as Record<string, Cell>;
+function allelicRecord(_x: string, _y: string, result: AllelicResult): Record<string, string | number | null> {
+  return result as unknown as Record<string, string | number | null>;
 }
 
-function modelRecord(x: string, y: string, c: GenotypeCounts): Record<string, Cell> {
+function modelRecord(x: string, y: string, c: ReturnType<typeof genotypeCounts>): Record<string, string | number | null> {
   const m = modelTest(x, y, c);
-  const out: Record<string, Cell> = {
+  const out: Record<string, string | number | null> = {
     a1: m.a1, a2: m.a2,
     aff_11: m.aff[0], aff_12: m.aff[1], aff_22: m.aff[2],
     unaff_11: m.unaff[0], unaff_12: m.unaff[1], unaff_22: m.unaff[2],

@@ -11,7 +11,7 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { FrameChannel } from '../../../connectors/connector.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
 import { SECURE_AGGREGATE_PROTOCOL, type SecureAggregateParams } from '../../../planner/operators/secure-aggregate-spec.js';
-import { alignAlleles, flipFor } from '../../gwas/association.js';
+import { allele1Code, allele2Code } from '../../../connectors/plink/class-layout.js';
 import { SecureSumAggregator, SecureSumProtocolError } from '../../protocols/mpc/secure-sum.js';
 import type { OperatorRunContext, PrivateOperatorRunner } from '../registry.js';
 import { decodeAnnounce, encodeKeysRequest, encodeSetup, KEYS, type Announce } from './messages.js';
@@ -50,6 +50,7 @@ async function runSecureAggregate(stage: PrivateStage, rc: OperatorRunContext): 
     if (frame) received.set(parties[i], (received.get(parties[i]) ?? 0) + frame.byteLength + 4);
     return frame;
   };
+  const __t0 = performance.now(); const __T = (l: string) => process.env.P7TRACE && console.error(`[GW] ${l} ${(performance.now() - __t0).toFixed(0)}`);
   try {
     const opened = await Promise.all(parties.map((party, i) => guard(party, async () => {
       const connector = rc.connectors.get(party);
@@ -66,16 +67,19 @@ async function runSecureAggregate(stage: PrivateStage, rc: OperatorRunContext): 
       if (!hello) throw new SqlError(SqlState.protocolViolation, `party "${party}" ended the session before announcing its groups`);
       return protocol(party, () => decodeAnnounce(aggregator.acceptHello(i, hello)));
     }));
+    __T('announced');
     rc.notice({ severity: 'NOTICE', code: '00000', message: `SECURE AGGREGATE: ${parties.length} part${parties.length === 1 ? 'y' : 'ies'} announced ${announces.reduce((s, a) => s + a.rows, 0)} group(s)` });
 
     const keys = await fetchKeys(parties, announces, params.groupCount, channels, receive);
+    __T('keys fetched');
     const slots = await assignSlots(rc.connection, prefix, parties, announces, keys, params.groupCount);
     const gwas = params.values.some((v) => v.op === 'gwas');
     const { alleles, flips } = gwas ? alignSnps(parties, announces, slots.maps, slots.slotCount) : { alleles: undefined, flips: undefined };
 
+    __T('slots+align');
     aggregator.configure(slots.slotCount, params.values.map((v) => v.limbs));
     await Promise.all(parties.map((party, i) =>
-      guard(party, () => channels[i].send(aggregator.setupFrame(i, encodeSetup({ slots: slots.maps[i], flips: flips?.[i] })))),
+      guard(party, () => channels[i].send(aggregator.setupFrame(i, encodeSetup({ rows: announces[i].rows, slots: slots.maps[i], flips: flips?.[i] })))),
     ));
     let done = 0;
     await Promise.all(parties.map(async (party, i) => {
@@ -88,8 +92,10 @@ async function runSecureAggregate(stage: PrivateStage, rc: OperatorRunContext): 
       done++;
       rc.notice({ severity: 'NOTICE', code: '00000', message: `SECURE AGGREGATE: ${Math.round((100 * done) / parties.length)}% (${done}/${parties.length} parties contributed)` });
     }));
+    __T('vectors');
     const totals = aggregator.totals();
     const released = await writeStageRows(rc.connection, stage, prefix, params, totals, slots, alleles);
+    __T('written');
     lastRunTraffic.clear();
     for (const [p, b] of received) lastRunTraffic.set(p, b);
     rc.notice({
@@ -107,37 +113,74 @@ async function runSecureAggregate(stage: PrivateStage, rc: OperatorRunContext): 
   }
 }
 
-/** Allele pair of every slot by name, and per party which of its groups count the other allele. */
-function alignSnps(parties: string[], announces: Announce[], maps: Int32Array[], slotCount: number): { alleles: SnpAlleles; flips: Uint8Array[] } {
+/**
+ * Allele pair of every slot by name, and per party which of its groups count the other allele.
+ * Works on dictionary codes: the union of the parties' allele names sorted by name, so that
+ * comparing ids compares names ('0' and '' mean "not observed").
+ */
+function alignSnps(parties: string[], announces: Announce[], maps: (Int32Array | undefined)[], slotCount: number): { alleles: SnpAlleles; flips: Uint8Array[] } {
   announces.forEach((a, i) => {
     if (!a.alleles) throw new SqlError(SqlState.protocolViolation, `party "${parties[i]}" sent no allele names`);
   });
-  // Per slot, the distinct (allele1, allele2) pairs reported (usually the same one everywhere).
-  const first: ([string, string] | undefined)[] = new Array(slotCount);
-  const others = new Map<number, [string, string][]>();
-  announces.forEach((a, i) => a.alleles!.forEach((pair, r) => {
-    const slot = maps[i][r];
-    const f = first[slot];
-    if (!f) first[slot] = pair;
-    else if (f[0] !== pair[0] || f[1] !== pair[1]) {
-      const list = others.get(slot) ?? [];
-      if (!list.some((q) => q[0] === pair[0] && q[1] === pair[1])) list.push(pair);
-      others.set(slot, list);
+  const names = [...new Set(announces.flatMap((a) => a.alleles!.names))].filter((n) => n && n !== '0').sort();
+  const globalId = new Map(names.map((n, i) => [n, i]));
+  // Per party: local name index → global id, −1 for "not observed".
+  const local = announces.map((a) => Int32Array.from(a.alleles!.names, (n) => globalId.get(n) ?? -1));
+  const first = new Int32Array(slotCount).fill(-1);
+  const second = new Int32Array(slotCount).fill(-1);
+  let conflict: number | undefined;
+  const see = (slot: number, g: number) => {
+    if (g < 0 || g === first[slot] || g === second[slot]) return;
+    if (first[slot] < 0) first[slot] = g;
+    else if (second[slot] < 0) second[slot] = g;
+    else conflict ??= slot;
+  };
+  announces.forEach((a, i) => {
+    const map = maps[i];
+    const ids = local[i];
+    for (let r = 0; r < a.rows; r++) {
+      const slot = map ? map[r] : r;
+      see(slot, ids[allele1Code(a.alleles!, r)]);
+      see(slot, ids[allele2Code(a.alleles!, r)]);
     }
-  }));
+  });
+  if (conflict !== undefined) {
+    const seen = new Set<string>();
+    announces.forEach((a, i) => {
+      for (let r = 0; r < a.rows; r++) {
+        if ((maps[i] ? maps[i]![r] : r) !== conflict) continue;
+        for (const c of [allele1Code(a.alleles!, r), allele2Code(a.alleles!, r)]) if (local[i][c] >= 0) seen.add(names[local[i][c]]);
+      }
+    });
+    throw new SqlError(SqlState.invalidParameterValue, `GWAS: a SNP has more than two alleles across parties (${[...seen].sort().join(', ')}); only biallelic SNPs can be tested`, {
+      hint: 'Exclude multi-allelic SNPs, or fix the allele names of the parties that disagree.',
+    });
+  }
+  // X < Y by name; a single observed allele is Y with X = '0' (alignAlleles in association.ts).
+  const xId = new Int32Array(slotCount);
   const x: string[] = new Array(slotCount);
   const y: string[] = new Array(slotCount);
   for (let s = 0; s < slotCount; s++) {
-    const aligned = alignAlleles(first[s] ? [first[s]!, ...(others.get(s) ?? [])] : []);
-    if ('conflict' in aligned) {
-      throw new SqlError(SqlState.invalidParameterValue, `GWAS: a SNP has more than two alleles across parties (${aligned.conflict.join(', ')}); only biallelic SNPs can be tested`, {
-        hint: 'Exclude multi-allelic SNPs, or fix the allele names of the parties that disagree.',
-      });
-    }
-    x[s] = aligned.x;
-    y[s] = aligned.y;
+    const [p, q] = [first[s], second[s]];
+    const lo = p >= 0 && q >= 0 ? Math.min(p, q) : -1;
+    const hi = p >= 0 && q >= 0 ? Math.max(p, q) : Math.max(p, q);
+    xId[s] = lo;
+    x[s] = lo >= 0 ? names[lo] : '0';
+    y[s] = hi >= 0 ? names[hi] : '0';
   }
-  const flips = announces.map((a, i) => Uint8Array.from(a.alleles!, ([a1, a2], r) => flipFor(a1, a2, x[maps[i][r]], y[maps[i][r]])));
+  // flipFor in association.ts: by allele1 when observed, else by allele2.
+  const flips = announces.map((a, i) => {
+    const out = new Uint8Array(a.rows);
+    const map = maps[i];
+    const ids = local[i];
+    for (let r = 0; r < a.rows; r++) {
+      const slotX = xId[map ? map[r] : r];
+      const g1 = ids[allele1Code(a.alleles!, r)];
+      const g2 = ids[allele2Code(a.alleles!, r)];
+      out[r] = g1 >= 0 ? (g1 === slotX ? 0 : 1) : g2 >= 0 ? (g2 === slotX ? 1 : 0) : 0;
+    }
+    return out;
+  });
   return { alleles: { x, y }, flips };
 }
 

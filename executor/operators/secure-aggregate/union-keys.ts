@@ -2,8 +2,9 @@
  * The requester's group-slot assignment: the union of the GROUP BY keys all parties announced
  * (public values), one slot per distinct key, and for each party the slot of each of its groups.
  * Computed in the gateway's DuckDB so every key type compares with SQL semantics (NULL keys form
- * one group). When every party announced byte-identical keys — the usual GWAS case of one SNP
- * panel everywhere — the first party's list is the union and every map is the identity.
+ * one group). When every party announced the same key list (equal digests) — the usual GWAS
+ * case of one SNP panel everywhere — that list is the union and every map is the identity,
+ * which the SETUP then omits.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { loadArrowIntoDuckDB } from '../../../connectors/arrow/arrow-to-duckdb.js';
@@ -14,8 +15,8 @@ import type { Announce } from './messages.js';
 
 export interface SlotAssignment {
   slotCount: number;
-  /** Per party: the slot of each of its announced groups. */
-  maps: Int32Array[];
+  /** Per party: the slot of each of its announced groups (undefined: slot = row). */
+  maps: (Int32Array | undefined)[];
   /** Temp table with the key columns k0… and `__slot` (absent without GROUP BY). */
   table?: string;
 }
@@ -44,7 +45,7 @@ export async function assignSlots(
     announces.forEach((a, i) => {
       if (a.rows !== 1) throw new SqlError(SqlState.protocolViolation, `party "${parties[i]}" sent ${a.rows} rows for an aggregate without GROUP BY`);
     });
-    return { slotCount: 1, maps: announces.map(() => Int32Array.of(0)) };
+    return { slotCount: 1, maps: announces.map(() => undefined) };
   }
   const union = `${prefix}_union`;
   const keyCols = Array.from({ length: groupCount }, (_, i) => `k${i}`);
@@ -62,8 +63,7 @@ export async function assignSlots(
       `CREATE OR REPLACE TEMP TABLE ${quoteIdent(union)} AS SELECT ${keyCols.join(', ')}, CAST(row_number() OVER (ORDER BY __part, __row) - 1 AS INTEGER) AS __slot FROM (${parts.join(' UNION ALL ')}) u`,
     );
     for (const t of tables) await connection.run(`DROP TABLE ${quoteIdent(t)}`);
-    const identity = Int32Array.from({ length: keys.rows }, (_, i) => i);
-    return { slotCount: keys.rows, maps: announces.map(() => identity), table: union };
+    return { slotCount: keys.rows, maps: announces.map(() => undefined), table: union };
   }
   const tables = parties.map((_, i) => `${prefix}_k${i}`);
   for (let i = 0; i < parties.length; i++) await loadKeys(connection, tables[i], keys.lists[i], parties[i], announces[i].rows);

@@ -150,7 +150,7 @@ export async function secureJoinPartyHandler(ctx: PartyProtocolContext): Promise
       const secrets = recordSecrets(oprf.subarray(k * ELEMENT_BYTES, (k + 1) * ELEMENT_BYTES), rowCopy.get(r));
       const at = (i - start) * recordBytes;
       body.set(secrets.tag, at);
-      body.set(sealRecord(secrets.key, copies.get(k), payloads.get(r), longest), at + TAG_BYTES);
+      sealRecord(secrets.key, copies.get(k), payloads.get(r), longest, body.subarray(at + TAG_BYTES, at + recordBytes));
     }
     if (signal.aborted) throw signal.reason;
     await ctx.channel.send(encodeFrame(FrameType.Records, end - start, 0, body));

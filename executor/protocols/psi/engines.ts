@@ -6,10 +6,11 @@
  *
  * Reveals nothing by itself. I/O-free; imports no other layer of the project.
  */
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ed25519, ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import sodiumModule from 'libsodium-wrappers-sumo';
 import { ELEMENT_BYTES, type GroupEngine, type PsiSuite } from './group-engine.js';
+import { nativeSodium } from './native-sodium.js';
 
 type Sodium = typeof sodiumModule;
 
@@ -22,55 +23,75 @@ function elementCount(elements: Uint8Array): number {
   return elements.byteLength / ELEMENT_BYTES;
 }
 
-/** PKCS#8 / SPKI wrappers for raw X25519 keys (RFC 8410), so OpenSSL takes them as KeyObjects. */
-const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const MASK64 = (1n << 64n) - 1n;
 
-/** Curve25519 via Elligator2 hash-to-curve (libsodium) and native X25519 (OpenSSL). */
+/** A little-endian 32-byte field element as a BigInt (four 64-bit reads instead of a hex detour). */
+function readLE256(bytes: Uint8Array, at: number): bigint {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + at, 32);
+  return v.getBigUint64(0, true) | (v.getBigUint64(8, true) << 64n) | (v.getBigUint64(16, true) << 128n) | (v.getBigUint64(24, true) << 192n);
+}
+
+function writeLE256(n: bigint, out: Uint8Array, at: number): void {
+  const v = new DataView(out.buffer, out.byteOffset + at, 32);
+  v.setBigUint64(0, n & MASK64, true);
+  v.setBigUint64(8, (n >> 64n) & MASK64, true);
+  v.setBigUint64(16, (n >> 128n) & MASK64, true);
+  v.setBigUint64(24, n >> 192n, true);
+}
+
+/**
+ * Curve25519 with native libsodium (sodium-native): SHA-512 → Elligator2 (`from_uniform`,
+ * cofactor cleared) → Montgomery u → X25519. The map is an RFC 9380-style *nonuniform*
+ * encoding (one Elligator2 map of a 255-bit hash output; roughly half of the group is in its
+ * image). That is enough for DH-PSI/2HashDH: the map is efficiently invertible on its image,
+ * so a simulator can still program H(x) to points of known discrete logarithm, and nobody —
+ * the parties included — knows the logarithm of one H(x) to another.
+ */
 export class X25519Engine implements GroupEngine {
-  readonly suite: PsiSuite = 'x25519-elligator2-sha512';
-  private readonly keys = new Map<string, KeyObject>();
-
-  constructor(private readonly sodium: Sodium) {}
+  readonly suite: PsiSuite = 'x25519-ell2nu-sha512';
+  private readonly sodium = nativeSodium();
+  private readonly digestBuffer = new Uint8Array(64);
+  private scratch = new Uint8Array(256);
 
   hashToGroup(messages: readonly Uint8Array[], dst: Uint8Array): Uint8Array {
     const Fp = ed25519.Point.Fp;
-    const ys: bigint[] = new Array(messages.length);
-    for (let i = 0; i < messages.length; i++) {
-      // Elligator2 onto edwards25519 with the cofactor cleared: a prime-order point.
-      const point = this.sodium.crypto_core_ed25519_from_hash(digest(dst, messages[i]));
-      point[31] &= 0x7f; // drop the sign of x: the Montgomery u-coordinate depends on y only
-      ys[i] = Fp.fromBytes(point);
+    const n = messages.length;
+    const points = new Uint8Array(n * ELEMENT_BYTES);
+    for (let i = 0; i < n; i++) {
+      const m = messages[i];
+      const length = dst.byteLength + m.byteLength;
+      if (length > this.scratch.byteLength) this.scratch = new Uint8Array(Math.max(length, this.scratch.byteLength * 2));
+      this.scratch.set(dst, 0);
+      this.scratch.set(m, dst.byteLength);
+      this.sodium.crypto_hash_sha512(this.digestBuffer, this.scratch.subarray(0, length));
+      // The first 255 bits are the field element; bit 255 only picks the sign of x, which the
+      // Montgomery u-coordinate does not depend on.
+      this.sodium.crypto_core_ed25519_from_uniform(points.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), this.digestBuffer.subarray(0, 32));
     }
-    // u = (1 + y) / (1 − y), with one field inversion per batch (Montgomery's trick, in noble).
-    const inverses = Fp.invertBatch(ys.map((y) => Fp.sub(Fp.ONE, y)));
-    const out = new Uint8Array(messages.length * ELEMENT_BYTES);
-    for (let i = 0; i < messages.length; i++) out.set(Fp.toBytes(Fp.mul(Fp.add(Fp.ONE, ys[i]), inverses[i])), i * ELEMENT_BYTES);
+    // u = (1 + y) / (1 − y) (RFC 7748 §4.1) in noble's field, one inversion per batch
+    // (Montgomery's trick). y ≠ 1: the identity is not an Elligator2 output after cofactor
+    // clearing except with probability ~2^-250, and would give u = 0, which X25519 refuses.
+    const ys: bigint[] = new Array(n);
+    const denominators: bigint[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      points[i * ELEMENT_BYTES + 31] &= 0x7f; // drop the sign bit of x: y alone
+      ys[i] = readLE256(points, i * ELEMENT_BYTES);
+      denominators[i] = Fp.sub(Fp.ONE, ys[i]);
+    }
+    const inverses = Fp.invertBatch(denominators);
+    const out = new Uint8Array(n * ELEMENT_BYTES);
+    for (let i = 0; i < n; i++) writeLE256(Fp.mul(Fp.add(Fp.ONE, ys[i]), inverses[i]), out, i * ELEMENT_BYTES);
     return out;
   }
 
   multiply(elements: Uint8Array, scalar: Uint8Array): Uint8Array {
     const n = elementCount(elements);
-    const privateKey = this.privateKey(scalar);
     const out = new Uint8Array(elements.byteLength);
     for (let i = 0; i < n; i++) {
-      const u = elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES);
-      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
-      // OpenSSL refuses small-order inputs (all-zero result): a peer's malformed element.
-      out.set(diffieHellman({ privateKey, publicKey }), i * ELEMENT_BYTES);
+      // Throws on an all-zero result (a small-order input): a peer's malformed element.
+      this.sodium.crypto_scalarmult(out.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES), scalar, elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES));
     }
     return out;
-  }
-
-  private privateKey(scalar: Uint8Array): KeyObject {
-    const id = Buffer.from(scalar).toString('base64');
-    let key = this.keys.get(id);
-    if (!key) {
-      key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, scalar]), format: 'der', type: 'pkcs8' });
-      // A session uses two or three scalars; keep only the latest few.
-      if (this.keys.size > 8) this.keys.clear();
-      this.keys.set(id, key);
-    }
-    return key;
   }
 }
 
@@ -135,6 +156,6 @@ export async function createEngine(suite: PsiSuite, kind: EngineKind = 'fast'): 
     if (suite !== 'ristretto255-sha512') throw new RangeError(`no reference engine for ${suite}`);
     return new NobleRistrettoEngine();
   }
-  const sodium = await loadSodium();
-  return suite === 'x25519-elligator2-sha512' ? new X25519Engine(sodium) : new SodiumRistrettoEngine(sodium);
+  if (suite === 'x25519-ell2nu-sha512') return new X25519Engine();
+  return new SodiumRistrettoEngine(await loadSodium());
 }

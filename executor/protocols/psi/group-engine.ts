@@ -7,12 +7,15 @@
  *
  * | suite                        | hash-to-group                                   | scalar multiplication      | per element: hash + mult |
  * |------------------------------|-------------------------------------------------|----------------------------|--------------------------|
- * | `x25519-elligator2-sha512`   | SHA-512 → libsodium ed25519 `from_hash` (Elligator2, cofactor cleared) → Montgomery u (noble field, batch inversion) | Node's native X25519 (OpenSSL) | 97 + 96 µs |
+ * | `x25519-ell2nu-sha512`       | SHA-512 → native libsodium ed25519 `from_uniform` (Elligator2, cofactor cleared) → Montgomery u (noble field, batch inversion) | native libsodium X25519 (sodium-native) | see bench/secure-join |
  * | `ristretto255-sha512`        | SHA-512 → libsodium ristretto255 `from_hash` (RFC 9496 element derivation) | libsodium (WASM)           | 94 + 211 µs |
  * | `ristretto255-sha512` (noble)| the same map in @noble/curves — the test oracle and benchmark baseline | @noble/curves (BigInt)    | ~0.2 + ~1 ms (research/) |
  *
- * (Measured on this 2-core box shared with other work, load average ≈ 5; research/ has quiet
- * figures about 2.5× lower. X25519 wins on the multiplication, which PSI does 2–3× per key.)
+ * (The x25519 suite replaced `x25519-elligator2-sha512` — WASM `from_hash` and OpenSSL X25519
+ * behind one JWK-imported KeyObject per element, measured ~2× slower per key pair on this box;
+ * bench/secure-join prints the per-primitive figures of both paths in every run. The new name
+ * makes a peer still on the old hash fail loudly with "unknown suite" instead of matching
+ * nothing.)
  *
  * Both libraries are used as they are: no curve arithmetic is written here. The only formula
  * applied outside a library call is the standard Edwards→Montgomery map u = (1 + y)/(1 − y)
@@ -27,12 +30,12 @@
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 
-export type PsiSuite = 'x25519-elligator2-sha512' | 'ristretto255-sha512';
+export type PsiSuite = 'x25519-ell2nu-sha512' | 'ristretto255-sha512';
 
-export const PSI_SUITES: readonly PsiSuite[] = ['x25519-elligator2-sha512', 'ristretto255-sha512'];
+export const PSI_SUITES: readonly PsiSuite[] = ['x25519-ell2nu-sha512', 'ristretto255-sha512'];
 
 /** The suite measured fastest on the 2-core boxes (see bench/secure-join and research/). */
-export const DEFAULT_PSI_SUITE: PsiSuite = 'x25519-elligator2-sha512';
+export const DEFAULT_PSI_SUITE: PsiSuite = 'x25519-ell2nu-sha512';
 
 /** Bytes of one encoded group element in every suite. */
 export const ELEMENT_BYTES = 32;
@@ -91,7 +94,7 @@ function clampedRepresentative(target: bigint): bigint | undefined {
 
 /** A fresh secret exponent for a party's own elements (the OPRF key). */
 export function newPsiKey(suite: PsiSuite): Uint8Array {
-  if (suite === 'x25519-elligator2-sha512') return toLE(clampedScalar());
+  if (suite === 'x25519-ell2nu-sha512') return toLE(clampedScalar());
   let s = 0n;
   while (s === 0n) s = Fn.create(fromLE(randomBytes(64)));
   return toLE(s);
@@ -99,7 +102,7 @@ export function newPsiKey(suite: PsiSuite): Uint8Array {
 
 /** A fresh blinding scalar and its inverse, both usable by the suite's multiplication. */
 export function newBlinding(suite: PsiSuite): Blinding {
-  if (suite === 'x25519-elligator2-sha512') {
+  if (suite === 'x25519-ell2nu-sha512') {
     for (;;) {
       const s = clampedScalar();
       const inverse = clampedRepresentative(Fn.inv(Fn.create(s)));
