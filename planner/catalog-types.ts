@@ -61,3 +61,15 @@ export interface FederatedTableDef {
   /** Column on which joins between federated tables of the same parties run inside each party. */
   colocated?: string;
 }
+
+/**
+ * A member of a federated table whose catalog this gateway could not fetch (the party is down
+ * or unreachable). The table still resolves over the other members so that operators which
+ * never read members at query time (the dedupe hub) keep working; every plan that does read
+ * the members is refused (planner/unavailable-members.ts).
+ */
+export interface UnavailableMember {
+  party: string;
+  /** Why its catalog could not be fetched, when known (e.g. `did not answer within 5000 ms`). */
+  reason?: string;
+}

@@ -9,12 +9,20 @@
  */
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { Span } from '../parser/ast.js';
-import type { FederatedTableDef, PartyCatalog, PublishedColumn, PublishedTable } from './catalog-types.js';
+import type { FederatedTableDef, PartyCatalog, PublishedColumn, PublishedTable, UnavailableMember } from './catalog-types.js';
 import { isTypoOf as similar } from './similar-names.js';
 
 export type ResolvedTable =
   | { kind: 'party'; party: string; table: PublishedTable }
-  | { kind: 'federated'; def: FederatedTableDef; members: { party: string; table: PublishedTable }[]; columns: PublishedColumn[] }
+  | {
+      kind: 'federated';
+      def: FederatedTableDef;
+      /** The members whose catalogs are known, in federation order. */
+      members: { party: string; table: PublishedTable }[];
+      /** Members that are down now, not among `members` (resolution fails when every member is). */
+      unavailable: UnavailableMember[];
+      columns: PublishedColumn[];
+    }
   | { kind: 'gateway'; schema: string; name: string; columns: PublishedColumn[]; duckdbName: string[] };
 
 export interface GatewayTable {
@@ -132,14 +140,15 @@ export class Catalog {
 
   private resolveFederated(def: FederatedTableDef): ResolvedTable {
     const members: { party: string; table: PublishedTable }[] = [];
+    const unavailable: UnavailableMember[] = [];
     for (const party of def.parties) {
       const cat = this.parties.get(party);
       if (!cat) {
-        const why = this.unavailable.get(party);
-        throw new SqlError(
-          SqlState.connectionFailure,
-          `federated table ${def.schema}.${def.name}: party "${party}" is unavailable${why ? `: ${why}` : ''}`,
-        );
+        // One member down must not stop queries that never read the members (the dedupe hub
+        // answers from tokens uploaded beforehand); plans that read them are refused later.
+        const reason = this.unavailable.get(party);
+        unavailable.push(reason !== undefined ? { party, reason } : { party });
+        continue;
       }
       const table = cat.tables.find((t) => t.name === def.table);
       if (!table) {
@@ -150,6 +159,8 @@ export class Catalog {
       }
       members.push({ party, table });
     }
+    // Without any member there is no schema to bind against.
+    if (members.length === 0 && unavailable.length > 0) throw unavailableMemberError(def, unavailable[0]);
     const first = members[0].table.columns;
     for (const m of members.slice(1)) {
       const same =
@@ -164,7 +175,7 @@ export class Catalog {
         );
       }
     }
-    return { kind: 'federated', def, members, columns: first };
+    return { kind: 'federated', def, members, unavailable, columns: first };
   }
 
   private unknownTable(display: string, span: Span | undefined, hint?: string): SqlError {
@@ -190,3 +201,11 @@ export class Catalog {
   }
 }
 
+/** 08006 for a plan that needs a federated table's member that is down (one message everywhere). */
+export function unavailableMemberError(def: Pick<FederatedTableDef, 'schema' | 'name'>, member: UnavailableMember): SqlError {
+  return new SqlError(
+    SqlState.connectionFailure,
+    `federated table ${def.schema}.${def.name}: party "${member.party}" is unavailable${member.reason ? `: ${member.reason}` : ''}`,
+    { hint: 'The query reads every member of the federated table; retry when the party is reachable again (SHOW PARTIES shows its status).' },
+  );
+}

@@ -6,6 +6,7 @@
 import type { Expr } from '../parser/ast.js';
 import { print } from '../parser/index.js';
 import type { BindContext } from './binder/context.js';
+import type { UnavailableMember } from './catalog-types.js';
 import { mapExpr, visitExpr } from './expr-utils.js';
 import {
   children, isSubplanQuery, nodeExpressions, outputColumns, walkPlan, type LogicalPlan,
@@ -129,9 +130,15 @@ function describeNode(plan: LogicalPlan, show: (e: Expr) => string): string {
     case 'distinct': return plan.on ? `Distinct ON (${plan.on.map(show).join(', ')})` : 'Distinct';
     case 'setop':
       return plan.federated
-        ? `Federated table ${plan.federated.schema}.${plan.federated.name} = UNION ALL over ${plan.federated.parties.join(', ')}`
+        ? `Federated table ${plan.federated.schema}.${plan.federated.name} = UNION ALL over ${plan.federated.parties.join(', ')}${unavailableNote(plan.unavailable)}`
         : `${plan.op.toUpperCase()}${plan.all ? ' ALL' : ''}`;
   }
+}
+
+/** Members that are down; EXPLAIN only plans that do not read them (e.g. the dedupe hub's). */
+function unavailableNote(unavailable: UnavailableMember[] | undefined): string {
+  if (!unavailable?.length) return '';
+  return ` (unavailable now: ${unavailable.map((m) => (m.reason ? `${m.party}: ${m.reason}` : m.party)).join('; ')})`;
 }
 
 /** Readable names for plan columns: `alias.column` for scanned columns, the label otherwise. */

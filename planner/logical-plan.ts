@@ -13,7 +13,7 @@
  * but the node's `query` is a `SubplanQuery` whose `subplan` holds the bound plan.
  */
 import type { Expr, FunctionCall, JoinMode, JoinType, OrderItem, Query, Span } from '../parser/ast.js';
-import type { FederatedTableDef, PublishedTable } from './catalog-types.js';
+import type { FederatedTableDef, PublishedTable, UnavailableMember } from './catalog-types.js';
 import { mapExpr, visitExpr } from './expr-utils.js';
 import type { SqlType } from './types.js';
 
@@ -138,6 +138,12 @@ export interface SetOpNode {
   columns: PlanColumn[];
   /** Set when this union is the expansion of a federated table. */
   federated?: FederatedTableDef;
+  /**
+   * Members of that federated table that were down when the query was bound: they have no
+   * input here, so reading this union would silently lose their rows. Only an operator that
+   * answers without reading members may plan over it (planner/unavailable-members.ts).
+   */
+  unavailable?: UnavailableMember[];
 }
 
 export type LogicalPlan =

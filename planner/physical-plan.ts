@@ -12,7 +12,8 @@
  *   the gateway's own DuckDB — or, when the whole statement sits at one party, its single
  *   fragment streamed straight to the client.
  *
- * Constructs whose private operator is not registered are refused with 0A000 naming it.
+ * Constructs whose private operator is not registered are refused with 0A000 naming it; plans
+ * reading a federated table with a member that is down, with 08006 naming the member.
  */
 import type { Query } from '../parser/ast.js';
 import { SqlError, SqlState } from '../parser/errors.js';
@@ -27,6 +28,7 @@ import { enforcePolicy, type ColumnUse } from './policy.js';
 import {
   privateOperatorFor, type GatewayInput, type OperatorPlanningContext, type PartyInput, type PrivateStagePlan,
 } from './private-operators.js';
+import { refuseUnavailableMembers } from './unavailable-members.js';
 import { unparse } from './unparser.js';
 
 export interface Fragment {
@@ -92,6 +94,9 @@ export function buildPhysicalPlan(
   ctx: BindContext,
   options: PhysicalPlanOptions,
 ): PhysicalPlan {
+  // Before any fragment or protocol input is cut from a federated union: a member that is down
+  // must fail the query (08006), never be silently left out of it.
+  refuseUnavailableMembers(logical);
   refuseMissingOperators(logical);
   const placement = place(logical);
   const builder = new StageBuilder(ctx, options, placement);

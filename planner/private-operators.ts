@@ -71,6 +71,13 @@ export interface PrivateOperatorPlanner {
   claims(node: LogicalPlan): boolean;
   /** Plans the stage for a claimed node, or throws a SqlError explaining why it cannot. */
   plan(node: LogicalPlan, context: OperatorPlanningContext): PrivateStagePlan;
+  /**
+   * The federated unions under a claimed `node` that this operator answers without reading any
+   * member at query time (e.g. from an index the members filled beforehand). Only these may
+   * have members that are down now; every other read of a federated table needs all of its
+   * members (planner/unavailable-members.ts). Absent: the operator reads every input.
+   */
+  answersWithoutMembers?(node: LogicalPlan): LogicalPlan[];
 }
 
 const registry: PrivateOperatorPlanner[] = [];

@@ -132,7 +132,7 @@ export class PgCatalogModel {
       try {
         resolved = catalog.resolveTable([f.schema, f.name]);
       } catch {
-        continue; // a member is unavailable or its schema differs: the table cannot be queried now
+        continue; // every member is unavailable, or their schemas differ: the table cannot be queried now
       }
       if (resolved.kind !== 'federated') continue;
       const members = resolved.members;

@@ -100,7 +100,8 @@ function bindTableRef(ref: TableRef, b: FromBinder): BoundFrom {
     const cols = scan.columns.map((c) => c.column);
     return { plan: scan, relations: [relationOf(cols, ref.alias, qualifiers, display, ref)], merged: new Map() };
   }
-  // A federated table is the union of its members' tables, each tagged with its party.
+  // A federated table is the union of its members' tables, each tagged with its party; members
+  // that are down are carried on the union (not as inputs) for the physical planner to refuse.
   const fedName = `${resolved.def.schema}.${resolved.def.name}`;
   const members = resolved.members.map((m) => {
     const scan = partyScan(ctx, m.party, m.table, display, ref, fedName);
@@ -114,7 +115,10 @@ function bindTableRef(ref: TableRef, b: FromBinder): BoundFrom {
     ...resolved.columns.map((c) => ctx.newColumn(c.name, c.name, parseDuckDBType(c.type))),
     ctx.newColumn('party', 'party', T.varchar),
   ];
-  const plan: LogicalPlan = { kind: 'setop', op: 'union', all: true, inputs: members, columns, federated: resolved.def };
+  const plan: LogicalPlan = {
+    kind: 'setop', op: 'union', all: true, inputs: members, columns, federated: resolved.def,
+    ...(resolved.unavailable.length ? { unavailable: resolved.unavailable } : {}),
+  };
   const relation = relationOf(columns, ref.alias, qualifiers, display, ref);
   relation.columns[relation.columns.length - 1].hidden = true;
   return { plan, relations: [relation], merged: new Map() };

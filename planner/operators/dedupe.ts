@@ -29,7 +29,7 @@ import type { Expr } from '../../parser/ast.js';
 import { SqlError, SqlState } from '../../parser/errors.js';
 import { print } from '../../parser/index.js';
 import type { BindContext } from '../binder/context.js';
-import type { FederatedTableDef, KeyNormalization } from '../catalog-types.js';
+import type { FederatedTableDef, KeyNormalization, UnavailableMember } from '../catalog-types.js';
 import { mapExpr, splitConjuncts } from '../expr-utils.js';
 import {
   hasSubquery, outputColumns, referencedColumns, type AggregateNode, type FilterNode, type JoinNode, type LogicalPlan,
@@ -334,12 +334,19 @@ function timeBounds(e: Expr, isTime: (e: Expr) => boolean): TimeBound[] | undefi
 function federatedFilters(shape: Shape, settings: DedupeSettings, chainFederated: Expr[]): FederatedFilters {
   const def = shape.federated.federated!;
   const table = `${def.schema}.${def.name}`;
-  const lenders: string[] = [];
+  const counted = new Set<string>();
   let bounds: TimeBound[] | undefined;
-  for (const member of shape.federated.inputs) {
+  // A member that is down has no branch, but its tokens are at the hub all the same. Its filters
+  // are any other member's with its own name as PARTY: every branch carries the same WHERE,
+  // pushed into each member alike (and time bounds that differ are refused below anyway).
+  const branches: { member: LogicalPlan; down?: string }[] = [
+    ...shape.federated.inputs.map((member) => ({ member })),
+    ...(shape.federated.unavailable ?? []).map((m) => ({ member: shape.federated.inputs[0], down: m.party })),
+  ];
+  for (const { member, down } of branches) {
     const scan = memberScan(member);
     if (!scan || scan.source.kind !== 'party') refuse(`the ${table} side of the dedupe join may only be filtered, not ${member.kind === 'aggregate' ? 'aggregated' : 'transformed'}, before the join`);
-    const party = scan.source.party;
+    const party = down ?? scan.source.party;
     // Conjuncts inside the member branch, plus those above the union mapped onto this member.
     const conjuncts: Expr[] = [];
     let p: LogicalPlan = member;
@@ -384,9 +391,9 @@ function federatedFilters(shape: Shape, settings: DedupeSettings, chainFederated
     const key = JSON.stringify(memberBounds);
     if (bounds === undefined) bounds = memberBounds;
     else if (JSON.stringify(bounds) !== key) refuse(`the dedupe operator needs the same ${settings.timeColumn} filter for every lender of ${table}`);
-    if (included) lenders.push(party);
+    if (included) counted.add(party);
   }
-  return { lenders, timeBounds: bounds ?? [] };
+  return { lenders: def.parties.filter((p) => counted.has(p)), timeBounds: bounds ?? [] };
 }
 
 function scanSource(scan: ScanNode, name: string): Source | undefined {
@@ -456,12 +463,15 @@ function planDedupe(shape: Shape, context: OperatorPlanningContext, flag?: { pro
     else refuse('the dedupe operator cannot evaluate a condition that mixes the requester\'s columns with the federated table\'s', c);
   }
   const filters = federatedFilters(shape, settings, chainFederated);
-  const timeType = ctx.catalog.party(def.parties[0])?.tables.find((t) => t.name === def.table)?.columns.find((c) => c.name === settings.timeColumn)?.type.toLowerCase();
+  // Catalogs of members that are down are unknown; the reachable ones speak for the table.
+  const reachable = def.parties.filter((p) => ctx.catalog.party(p) !== undefined);
+  const timeType = ctx.catalog.party(reachable[0])?.tables.find((t) => t.name === def.table)?.columns.find((c) => c.name === settings.timeColumn)?.type.toLowerCase();
   const kind = timeType === 'date' ? 'date' : timeType === 'timestamp' ? 'timestamp' : timeType?.startsWith('timestamp with time zone') || timeType === 'timestamptz' ? 'timestamptz' : undefined;
   if (!kind) refuse(`the dedupe time column ${table}.${settings.timeColumn} must be DATE, TIMESTAMP or TIMESTAMPTZ (it is ${timeType ?? 'missing'})`, at);
 
-  // Key alignment: the lenders tokenise CAST(key AS VARCHAR) under their declared rule.
-  const rules = def.parties.map((p) => normalizationOf(ctx, p, def.table, settings.keyColumn));
+  // Key alignment: the lenders tokenise CAST(key AS VARCHAR) under their declared rule (a lender
+  // that is down cannot be compared now; it was when it uploaded — the hub keys per epoch).
+  const rules = reachable.map((p) => normalizationOf(ctx, p, def.table, settings.keyColumn));
   if (rules.some((r) => !sameRule(r, rules[0]))) {
     refuse(`the lenders of ${table} declare different normalisations for ${settings.keyColumn}; tokens would not match`, at, 'Every lender must declare the same normalize: rule (node.yaml).');
   }
@@ -526,7 +536,7 @@ function planDedupe(shape: Shape, context: OperatorPlanningContext, flag?: { pro
     gatewayInputs: [gatewayInput],
     partyInputs: [],
     params,
-    explain: explainDedupe(params, settings, requester, def.parties.length),
+    explain: explainDedupe(params, settings, requester, def.parties.length, shape.federated.unavailable ?? []),
   };
 }
 
@@ -535,7 +545,7 @@ function describeBounds(params: DedupeParams, time: string): string {
   return params.timeBounds.map((b) => `${time} ${b.op} ${b.sql}`).join(' AND ');
 }
 
-function explainDedupe(params: DedupeParams, settings: DedupeSettings, requester: string, members: number): PrivateStagePlan['explain'] {
+function explainDedupe(params: DedupeParams, settings: DedupeSettings, requester: string, members: number, unavailable: UnavailableMember[]): PrivateStagePlan['explain'] {
   const holders = settings.keyHolders.join(', ');
   const bucket = settings.bucketSeconds % 86_400 === 0 ? `${settings.bucketSeconds / 86_400} day(s)` : `${settings.bucketSeconds} s`;
   const counted = params.lenders.length === members ? `all ${members} lenders` : `${params.lenders.length} of ${members} lenders (${params.lenders.length <= 6 ? params.lenders.join(', ') : `${params.lenders.slice(0, 6).join(', ')}, …`})`;
@@ -545,7 +555,7 @@ function explainDedupe(params: DedupeParams, settings: DedupeSettings, requester
     disclosure: [
       `hub ${settings.hub} sees: pseudonymous 16-byte tokens (keyed per epoch, never an ID or a plain hash of one) of every applicant the lenders uploaded, with the uploading lender and its ${settings.timeColumn} bucket; for this query that ${requester} asks, the number of its distinct keys and their grouping, the bucket range and the lenders counted, and per group ${answer}`,
       `key holders ${holders} see: blinded elements relayed by ${settings.hub} (uniformly random, one per distinct key) and the batch size — not ${requester}, not a token, not an ID`,
-      `the other lenders see nothing of this query (their tokens were uploaded beforehand)`,
+      `the other lenders see nothing of this query (their tokens were uploaded beforehand)${unavailable.length ? `; unavailable now, not needed: ${unavailable.map((m) => m.party).join(', ')} (the tokens they uploaded still count)` : ''}`,
       `${requester} learns per group of its own rows ${answer} among ${counted}${params.mode === 'count' ? '; groups without a match are absent' : '; only groups over the threshold appear'}`,
     ],
   };
@@ -560,6 +570,12 @@ export const dedupePlanner: PrivateOperatorPlanner = {
     const flag = flagShape(node);
     if (flag) return planDedupe(flag.shape, context, flag);
     return planDedupe(findShape(node)!, context);
+  },
+  // The hub counts tokens the lenders uploaded beforehand; no lender is contacted at query time,
+  // so a lender that is down does not stop the query (its uploaded tokens still count).
+  answersWithoutMembers(node: LogicalPlan): LogicalPlan[] {
+    const shape = flagShape(node)?.shape ?? findShape(node);
+    return shape ? [shape.federated] : [];
   },
 };
 

@@ -129,5 +129,7 @@ function distribute(join: JoinNode, left: SetOpNode, right: SetOpNode, parties: 
     table: left.federated!.table,
     parties,
   };
-  return { kind: 'setop', op: 'union', all: true, inputs, columns: outputColumns(join), federated: def };
+  // A member down on either side is missing from the per-party joins: keep it on record.
+  const unavailable = [...(left.unavailable ?? []), ...(right.unavailable ?? [])].filter((m, i, all) => all.findIndex((o) => o.party === m.party) === i);
+  return { kind: 'setop', op: 'union', all: true, inputs, columns: outputColumns(join), federated: def, ...(unavailable.length ? { unavailable } : {}) };
 }

@@ -135,6 +135,12 @@ export interface Alliance {
   tap(from: string, to: string): Uint8Array[];
   /** Cuts (embedded mode) the link from one node to another: its sessions fail with 08006. */
   partition(from: string, to: string): void;
+  /**
+   * Stops a node (embedded mode) as a crash would: it is closed and every connection to it —
+   * catalog, fragments, protocol sessions, from any node or the gateway — is refused (08006).
+   * The gateway's catalog cache forgets it, as it would once the cache entry expires.
+   */
+  stop(name: string): Promise<void>;
   /** Rewrites a lender's source file (new applications arrive). */
   setApplications(lender: string, apps: Application[]): void;
   /** Every lender uploads (in parallel, `concurrency` at a time). */
@@ -220,6 +226,21 @@ export async function startAlliance(options: AllianceOptions): Promise<Alliance>
     },
   });
   const unreachable = (to: string) => new SqlError(SqlState.connectionFailure, `party "${to}" is unreachable: connection reset (partitioned by the test)`);
+  // Stopped nodes (embedded mode): every connector to them fails as one to a dead node would.
+  const stopped = new Set<string>();
+  const refused = (to: string) => new SqlError(SqlState.connectionFailure, `party "${to}" is unreachable: connection refused (stopped by the test)`);
+  const stoppable = (c: PartyConnector, to: string): PartyConnector => {
+    const alive = () => {
+      if (stopped.has(to)) throw refused(to);
+    };
+    return {
+      party: c.party,
+      catalog: async (signal) => (alive(), c.catalog(signal)),
+      execute: async (r, signal) => (alive(), c.execute(r, signal)),
+      openProtocol: async (r, signal) => (alive(), c.openProtocol(r, signal)),
+      close: () => c.close(),
+    };
+  };
   const taps = new Map<string, Uint8Array[]>();
   const nodes = new Map<string, RunningNode>();
   let engine: FederatedEngine | undefined;
@@ -232,11 +253,11 @@ export async function startAlliance(options: AllianceOptions): Promise<Alliance>
       parties.set(name, party);
     }
     for (const name of names) {
-      const connect = (target: string): PartyConnector => partitionable(new EmbeddedPartyConnector(parties.get(target)!, name), name, target);
+      const connect = (target: string): PartyConnector => stoppable(partitionable(new EmbeddedPartyConnector(parties.get(target)!, name), name, target), target);
       const node = await startDedupeServices(configs.get(name)!, parties.get(name)!, { connect, timers: false, logger: quiet });
       if (node) services.set(name, node);
     }
-    const connectors = new Map<string, PartyConnector>(lenders.map((l) => [l, new EmbeddedPartyConnector(parties.get(l)!, 'lender_001')]));
+    const connectors = new Map<string, PartyConnector>(lenders.map((l) => [l, stoppable(new EmbeddedPartyConnector(parties.get(l)!, 'lender_001'), l)]));
     const federation = configs.get('lender_001')!.federation;
     engine = await FederatedEngine.create({ self: 'lender_001', connectors, federatedTables: [...federation.federatedTables.values()], fragmentTimeoutMs: 60_000 });
     session = await engine.openSession('analyst', 'veilsql', {});
@@ -286,6 +307,14 @@ export async function startAlliance(options: AllianceOptions): Promise<Alliance>
       cut.add(`${from}>${to}`);
       // Established sessions break too, as a real partition would break their connection.
       for (const ch of open.get(`${from}>${to}`) ?? []) ch.destroy(unreachable(to));
+    },
+    async stop(name) {
+      if (!engine) throw new Error('stop() needs embedded mode; close the node in mtls mode');
+      stopped.add(name);
+      for (const [link, channels] of open) if (link.endsWith(`>${name}`)) for (const ch of channels) ch.destroy(refused(name));
+      await services.get(name)?.close();
+      await parties.get(name)!.close();
+      engine.invalidate(name);
     },
     setApplications(lender, apps) {
       applications.set(lender, apps);

@@ -3,6 +3,9 @@
  * - t-of-n availability: with one of three key holders dead the hub picks another set and the
  *   answer is still exact; with two dead (fewer than t = 2 left) the query fails with 08006
  *   naming the unreachable holders; a dead hub is 08006 naming the hub;
+ * - a dead lender (neither the requester nor a key holder) does not stop the dedupe — the hub
+ *   answers from tokens uploaded beforehand, the dead lender's included — while a query that
+ *   reads the federated table's members fails with 08006 naming it;
  * - a lender whose own policy does not let its time column reach the hub refuses to upload
  *   (42501 naming the column) — the party decides, whatever the federation file says.
  */
@@ -40,6 +43,38 @@ describe('dead nodes', () => {
       const h = await sqlError(a.query(Q));
       expect(h.sqlstate).toBe('08006');
       expect(h.message).toMatch(/"hub"/);
+    } finally {
+      await a.close();
+    }
+  }, 120_000);
+});
+
+describe('a dead lender', () => {
+  it('still counts in the dedupe (its tokens are at the hub); reading the members fails with 08006 naming it', async () => {
+    const a = await startAlliance({ lenders: 4, perLender: 40, mode: 'embedded', seed: 3 });
+    try {
+      await a.services.get('hub')!.hub!.tick();
+      await a.syncAll();
+      const want = await a.expected(E);
+      // lender_003's applications change the answer, so counting them is observable.
+      const withoutDead = await a.expected((all, me) => E(all, me).replace("b.lender <> 'lender_001'", "b.lender NOT IN ('lender_001', 'lender_003')"));
+      expect(want).not.toEqual(withoutDead);
+      await a.stop('lender_003');
+
+      expect((await a.query(Q)).rows).toEqual(want);
+      const explain = (await a.query(`EXPLAIN ${Q}`)).rows.map((r) => r[0]).join('\n');
+      expect(explain).toMatch(/unavailable now: lender_003: party "lender_003" is unreachable/);
+
+      for (const sql of [
+        'SELECT count(*) FROM alliance.applications',
+        "SELECT product, count(*) FROM alliance.applications WHERE applied_at >= DATE '2024-06-01' GROUP BY product",
+      ]) {
+        const e = await sqlError(a.query(sql));
+        expect(e.sqlstate).toBe('08006');
+        expect(e.message).toBe('federated table alliance.applications: party "lender_003" is unavailable: party "lender_003" is unreachable: connection refused (stopped by the test)');
+      }
+      // The other lenders' own tables are still queried as usual.
+      expect((await a.query('SELECT count(*) FROM lender_002.applications')).rows).toEqual([[String(a.applications.get('lender_002')!.length)]]);
     } finally {
       await a.close();
     }
