@@ -44,15 +44,38 @@ function combine(acc: Uint32Array, v: Uint32Array, layout: Layout, sign: 1 | -1)
     else for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] - v[i]) >>> 0;
     return;
   }
-  for (let base = 0; base < acc.length; base += width) {
-    let o = base;
-    for (const limbs of layout) {
-      let carry = 0;
-      for (let k = 0; k < limbs; k++, o++) {
-        const s = sign > 0 ? acc[o] + v[o] + carry : acc[o] - v[o] + carry;
-        // s is in (-2^33, 2^33): the limb is s mod 2^32, the carry ±1 or 0.
-        acc[o] = s >>> 0;
-        carry = s >= 0x1_0000_0000 ? 1 : s < 0 ? -1 : 0;
+  // This runs over every word of every party's vector and every mask, so it stays in int32
+  // arithmetic (no doubles): limbs are read as signed 32-bit words and the carry (borrow) out
+  // of each limb is the top bit of the full-adder (-subtractor) formula.
+  const a = new Int32Array(acc.buffer, acc.byteOffset, acc.length);
+  const b = new Int32Array(v.buffer, v.byteOffset, v.length);
+  const limbsOf = Int32Array.from(layout);
+  const values = limbsOf.length;
+  const length = a.length;
+  if (sign > 0) {
+    for (let o = 0; o < length; ) {
+      for (let j = 0; j < values; j++) {
+        let carry = 0;
+        for (let k = limbsOf[j]; k > 0; k--, o++) {
+          const x = a[o];
+          const y = b[o];
+          const s = (x + y + carry) | 0;
+          a[o] = s;
+          carry = ((x & y) | ((x | y) & ~s)) >>> 31;
+        }
+      }
+    }
+  } else {
+    for (let o = 0; o < length; ) {
+      for (let j = 0; j < values; j++) {
+        let borrow = 0;
+        for (let k = limbsOf[j]; k > 0; k--, o++) {
+          const x = a[o];
+          const y = b[o];
+          const s = (x - y - borrow) | 0;
+          a[o] = s;
+          borrow = ((~x & y) | (~(x ^ y) & s)) >>> 31;
+        }
       }
     }
   }
