@@ -53,6 +53,9 @@ VeilSQL demo federation is up: ${listing.nodes.length} nodes in ${seconds} s (da
 Connect as bank_a's analyst:
   psql "host=${g.host} port=${g.port} user=${g.user} dbname=${g.database}"
   npx veilsql query --gateway postgres://${g.user}:${g.password}@${g.host}:${g.port}/${g.database} "SHOW PARTIES"
-Try: SHOW TABLES; SHOW POLICIES FROM telco; EXPLAIN SELECT region, count(*) FROM banks.customers GROUP BY region;
+Try: SHOW TABLES; SHOW POLICIES FROM telco; EXPLAIN SELECT region, count(*) FROM banks.customers GROUP BY region;${listing.gateways
+    .slice(1)
+    .map((o) => `\nAs ${o.node}'s analyst (e.g. the multi-lender dedupe, once the lenders have uploaded their tokens):\n  psql "host=${o.host} port=${o.port} user=${o.user} dbname=${o.database}"`)
+    .join('')}
 Press Ctrl-C to stop.`);
 }

@@ -26,6 +26,8 @@ export interface DemoNodesListing {
   nodes: DemoNodeEntry[];
   /** The analysts' entry point (bank_a's gateway in the demo). */
   gateway: DemoGateway;
+  /** Every node's gateway, the entry point first (lender_01's serves the multi-lender dedupe). */
+  gateways: DemoGateway[];
 }
 
 type Yaml = Record<string, unknown>;
@@ -48,7 +50,7 @@ export function demoNodes(dir: string): DemoNodesListing {
   const federation = asRecord(parse(readFileSync(federationPath, 'utf8')), federationPath);
   const nodesYaml = asRecord(federation.nodes, `${federationPath} nodes`);
   const nodes: DemoNodeEntry[] = [];
-  let gateway: DemoGateway | undefined;
+  const gateways: DemoGateway[] = [];
   for (const [name, raw] of Object.entries(nodesYaml)) {
     const entry = asRecord(raw, `${federationPath} nodes.${name}`);
     const url = new URL(String(entry.url));
@@ -63,14 +65,14 @@ export function demoNodes(dir: string): DemoNodesListing {
       url: String(entry.url),
     });
     const node = asRecord(parse(readFileSync(configPath, 'utf8')), configPath);
-    if (node.gateway !== undefined && gateway === undefined) {
+    if (node.gateway !== undefined) {
       const g = asRecord(node.gateway, `${configPath} gateway`);
       const { host, port } = hostPort(String(g.listen), `${configPath} gateway.listen`);
       const users = asRecord(g.users, `${configPath} gateway.users`);
       const [user, cred] = Object.entries(users)[0] ?? [];
       if (user === undefined) throw new Error(`${configPath}: gateway has no users`);
       const password = String(asRecord(cred, `${configPath} gateway.users.${user}`).password ?? '');
-      gateway = {
+      gateways.push({
         node: name,
         host,
         port,
@@ -79,10 +81,12 @@ export function demoNodes(dir: string): DemoNodesListing {
         password,
         database: 'veilsql',
         url: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/veilsql`,
-      };
+      });
     }
   }
-  if (!gateway) throw new Error(`no node in ${root} has a gateway`);
+  if (gateways.length === 0) throw new Error(`no node in ${root} has a gateway`);
   nodes.sort((a, b) => a.port - b.port);
-  return { dir: root, federationPath, nodes, gateway };
+  // bank_a's gateway is the analysts' entry point when it exists; otherwise the first in file order.
+  const gateway = gateways.find((g) => g.node === 'bank_a') ?? gateways[0];
+  return { dir: root, federationPath, nodes, gateway, gateways: [gateway, ...gateways.filter((g) => g !== gateway)] };
 }
