@@ -174,7 +174,7 @@ function planLookup(node: JoinNode, context: OperatorPlanningContext): PrivateSt
     explain: {
       protocol: `labeled keyword PIR: RFC 9497 OPRF (ristretto255) + BFV (n=2048, t=65537) with ${parties.join(', ')}`,
       disclosure: [
-        ...parties.map((p) => `${context.requester} -> ${p}: only the number of distinct keys, padded to a bucket (1, 2, 4 … 1024, then multiples of 1024), and the round count that follows from it; keys travel blinded (OPRF) and encrypted (BFV)`),
+        ...parties.map((p) => `${context.requester} -> ${p}: only the number of distinct keys, padded to a bucket (1, 2, 4 … 1024, then multiples of 1024), and the geometry (single-key or cuckoo batch) and query unit count that follow from it (one extra unit with probability ≤ 2^-30 per batch); keys travel blinded (OPRF) and encrypted (BFV)`),
         ...parties.map((p) => `${p} -> ${context.requester}: for each of ${context.requester}'s keys, whether ${p} lists it and its label(s) (${labelText}); nothing about other entries except the table's approximate size (bundle count)`),
         `false-positive probability per key ≤ 2^-40 (bundles × 2^-48)`,
       ],

@@ -3,9 +3,12 @@
  * - our libsodium OPRF equals @noble/curves' RFC 9497 ristretto255-SHA512 OPRF (the oracle);
  * - interpolation over F_65537 passes through its points; the label cipher round-trips;
  * - random blacklists (labels up to 64 bytes, duplicated keys, hits and misses) looked up
- *   through OPRF + BFV give exactly the plaintext answer, with noise budget to spare;
- * - false positives over 100K random misses: none at the stated 6 check bytes, and a negative
- *   control with 1 check byte whose observed rate must match the model (2^−8 per bundle);
+ *   through OPRF + BFV give exactly the plaintext answer (a LEFT JOIN: every label of a listed
+ *   key, none for a miss), for single keys (single geometry) and a 1,000-key batch (cuckoo
+ *   geometry), with noise budget to spare at K = 42 (set S) and K = 128 (sets L, C);
+ * - false positives over ≥ 100K (miss, bundle) comparisons in each parameter set: none at the
+ *   stated 6 check bytes, and a negative control with 1 check byte whose observed rate must
+ *   match the model (2^−8 per bundle);
  * - RSS stays flat over repeated lookups (every SEAL object is freed).
  */
 import { randomBytes, randomInt } from 'node:crypto';
@@ -14,12 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinBundles } from '../../executor/protocols/pir/bin-bundles.js';
 import { BfvContext, BundleEvaluator, QueryKeys } from '../../executor/protocols/pir/bfv.js';
 import { evaluatePolynomial, interpolateInto } from '../../executor/protocols/pir/field.js';
-import { binOf, itemFromOprfOutput } from '../../executor/protocols/pir/items.js';
+import { binOf, distinctBins, hashValue, itemFromOprfOutput } from '../../executor/protocols/pir/items.js';
 import { checkPasses, decryptLabel, encryptLabel } from '../../executor/protocols/pir/label-cipher.js';
 import { encodeHello, encodeOprfResponse, encodeResult, decodeOprfRequest, decodeQuery } from '../../executor/protocols/pir/messages.js';
 import { loadSodium, OprfKey, type Sodium } from '../../executor/protocols/pir/oprf.js';
-import { chooseShape, falsePositiveBound } from '../../executor/protocols/pir/params.js';
-import { labelFeltsAt, queryPowerVectors } from '../../executor/protocols/pir/query-rounds.js';
+import { binsOf, chooseShape, falsePositiveBound, GEOMETRIES, type Geometry, type TableShape } from '../../executor/protocols/pir/params.js';
+import { labelFeltsAt, queryPowerVectors, unitsFor } from '../../executor/protocols/pir/query-plan.js';
 import { LookupReceiver } from '../../executor/protocols/pir/receiver.js';
 
 let sodium: Sodium;
@@ -65,43 +68,65 @@ describe('building blocks', () => {
   });
 });
 
+interface OwnerGeometry {
+  bundles: BinBundles;
+  /** Evaluator keys of block `block` of every bundle. */
+  cells: (block: number) => string[];
+}
+
 interface Owner {
   key: OprfKey;
-  bundles: BinBundles;
+  geometries: Record<Geometry, OwnerGeometry>;
   evaluator: BundleEvaluator;
 }
 
+/** Loads every cell of `bundles` into `evaluator` under `prefix`. */
+function loadCells(evaluator: BundleEvaluator, prefix: string, bundles: BinBundles): OwnerGeometry {
+  for (const { bundle, block } of bundles.allCells()) evaluator.loadCell(`${prefix}#${bundle}.${block}`, bundles.exportCell(bundle, block));
+  return { bundles, cells: (block) => Array.from({ length: bundles.bundleCount }, (_, b) => `${prefix}#${b}.${block}`) };
+}
+
+/** The owner's encoding of `entries` in both geometries, as owner-table.ts builds it. */
 function buildOwner(entries: { key: Uint8Array; label: Uint8Array }[], checkBytes = 6): Owner {
   const key = OprfKey.generate(sodium);
   const longest = Math.max(0, ...entries.map((e) => e.label.length));
-  const shape = chooseShape(entries.length, longest, checkBytes);
-  const bundles = new BinBundles(shape);
+  const shape = chooseShape(entries.length, longest, 'single', checkBytes);
+  const single = new BinBundles(shape);
+  const cuckoo = new BinBundles({ ...shape, itemsPerBin: chooseShape(entries.length, longest, 'cuckoo', checkBytes).itemsPerBin }, binsOf('cuckoo'));
   entries.forEach((e, i) => {
     const item = itemFromOprfOutput(key.evaluate(e.key));
-    bundles.insert(i, binOf(item.output), item.felts, encryptLabel(e.label, item.labelKey, bytes(4), shape.labelPolys, shape.checkBytes));
+    const label = encryptLabel(e.label, item.labelKey, bytes(4), shape.labelPolys, shape.checkBytes);
+    single.insert(i, binOf(item.output), item.felts, label);
+    const hashes = [0, 1, 2].map((f) => hashValue(item.output, f));
+    distinctBins(hashes, 3, cuckoo.bins).forEach((bin, j) => cuckoo.insert(i * 3 + j, bin, item.felts, label));
   });
   const evaluator = new BundleEvaluator(bfv);
-  for (let b = 0; b < bundles.bundleCount; b++) evaluator.load(`t#${b}`, bundles.coefficients(b), shape.itemsPerBin, shape.labelPolys);
-  return { key, bundles, evaluator };
+  return { key, evaluator, geometries: { single: loadCells(evaluator, 'single', single), cuckoo: loadCells(evaluator, 'cuckoo', cuckoo) } };
 }
 
-/** One full session between a LookupReceiver and an in-process owner. */
-function lookup(owner: Owner, keys: Uint8Array[]): Uint8Array[][] {
+/** One full session between a LookupReceiver and an in-process owner; returns labels and the geometry used. */
+function session(owner: Owner, keys: Uint8Array[]): { labels: Uint8Array[][]; geometry: Geometry; units: number } {
   const receiver = new LookupReceiver(sodium, bfv, keys);
   try {
-    receiver.acceptHello(encodeHello({ shape: owner.bundles.shape, bundles: owner.bundles.bundleCount }));
     const request = decodeOprfRequest(receiver.oprfRequest());
-    const rounds = receiver.acceptOprfResponse(encodeOprfResponse(owner.key.blindEvaluate(request.blinded)));
-    expect(rounds).toBe(request.rounds);
-    for (let r = 0; r < rounds; r++) {
-      const q = decodeQuery(receiver.query(r));
-      const keysOf = Array.from({ length: owner.bundles.bundleCount }, (_, b) => `t#${b}`);
-      receiver.acceptResult(encodeResult(q.round, owner.evaluator.evaluate(q.powers, keysOf)));
+    expect(request.units).toBe(unitsFor(receiver.paddedSize, request.geometry));
+    const g = owner.geometries[request.geometry];
+    receiver.acceptHello(encodeHello({ geometry: request.geometry, shape: g.bundles.shape, bundles: g.bundles.bundleCount }));
+    const units = receiver.acceptOprfResponse(encodeOprfResponse(owner.key.blindEvaluate(request.blinded)));
+    expect(units).toBeGreaterThanOrEqual(request.units);
+    for (let u = 0; u < units; u++) {
+      const q = decodeQuery(receiver.query(u));
+      expect(q.block).toBeLessThan(GEOMETRIES[request.geometry].blocks);
+      receiver.acceptResult(encodeResult({ unit: q.unit, firstBundle: 0, results: owner.evaluator.evaluate(q.powers, g.cells(q.block)) }));
     }
-    return receiver.labels();
+    return { labels: receiver.labels(), geometry: request.geometry, units };
   } finally {
     receiver.delete();
   }
+}
+
+function lookup(owner: Owner, keys: Uint8Array[]): Uint8Array[][] {
+  return session(owner, keys).labels;
 }
 
 describe('lookups equal the plaintext answer', () => {
@@ -115,28 +140,47 @@ describe('lookups equal the plaintext answer', () => {
     }
     const owner = buildOwner(entries);
     const expected = (k: Uint8Array) => entries.filter((e) => Buffer.from(e.key).equals(Buffer.from(k))).map((e) => Buffer.from(e.label).toString('hex')).sort();
-    const misses = Array.from({ length: 30 }, () => bytes(20));
-    const batch = [...distinct.slice(0, 60), ...distinct.slice(700, 760), ...misses];
-    const got = lookup(owner, batch);
-    batch.forEach((k, i) => expect(got[i].map((l) => Buffer.from(l).toString('hex')).sort()).toEqual(expected(k)));
+    const misses = Array.from({ length: 500 }, () => bytes(20));
+    const hex = (labels: Uint8Array[]) => labels.map((l) => Buffer.from(l).toString('hex')).sort();
+    // A 1,000-key batch (padded to 1,024): cuckoo geometry, one round of 4 units.
+    const batch = [...distinct.slice(0, 250), ...distinct.slice(700, 950), ...misses];
+    const big = session(owner, batch);
+    expect(big.geometry).toBe('cuckoo');
+    expect(big.units).toBe(4);
+    batch.forEach((k, i) => expect(hex(big.labels[i])).toEqual(expected(k)));
+    expect(big.labels.filter((l) => l.length > 0).length).toBe(500);
+    // Two keys: single geometry (R(2) = 2 rounds); single keys likewise.
+    const pair = session(owner, [distinct[1], misses[1]]);
+    expect(pair.geometry).toBe('single');
+    expect(pair.labels.map(hex)).toEqual([expected(distinct[1]), []]);
     for (const k of [distinct[0], distinct[999], misses[0]]) {
-      expect(lookup(owner, [k])[0].map((l) => Buffer.from(l).toString('hex')).sort()).toEqual(expected(k));
+      const one = session(owner, [k]);
+      expect(one.geometry).toBe('single');
+      expect(hex(one.labels[0])).toEqual(expected(k));
     }
     owner.evaluator.delete();
-  }, 90_000);
+  }, 120_000);
 
-  it('result ciphertexts keep noise budget with full bins at K = 42', () => {
+  it.each([
+    ['S', 42],
+    ['L and C', 128],
+  ])('result ciphertexts keep noise budget with full bins (set %s, K = %i)', (_set, k) => {
     // Random items straight into one bundle (no OPRF needed to test the arithmetic's noise).
-    const shape = { ...chooseShape(409 * 42, 8), itemsPerBin: 42 };
+    const shape = { ...chooseShape(409 * k, 8), itemsPerBin: k };
     const bundles = new BinBundles(shape);
-    const items = Array.from({ length: 409 * 42 }, () => itemFromOprfOutput(bytes(64)));
+    const items = Array.from({ length: 409 * k }, () => itemFromOprfOutput(bytes(64)));
     items.forEach((item, i) => bundles.insert(i, i % 409, item.felts, encryptLabel(bytes(8), item.labelKey, bytes(4), shape.labelPolys, 6)));
+    // Bundle 0 holds the first 409 items (one per bin) and every bin's other items up to K
+    // (a few go to bundle 1 when 16-bit felts collide at random).
+    expect(Math.max(...bundles.loads())).toBeGreaterThan(409 * (k - 4));
     const evaluator = new BundleEvaluator(bfv);
-    evaluator.load('n#0', bundles.coefficients(0), 42, shape.labelPolys);
+    evaluator.loadCell('n#0', bundles.exportCell(0, 0));
     const keys = new QueryKeys(bfv);
     try {
-      const round = new Int32Array(409).map((_, i) => i);
-      const query = queryPowerVectors(round, items.slice(0, 409).map((i) => i.felts), 42).map((v) => keys.encrypt(v));
+      const unit = new Int32Array(409).map((_, i) => i);
+      const felts = new Uint16Array(409 * 5);
+      items.slice(0, 409).forEach((item, i) => felts.set(item.felts, i * 5));
+      const query = queryPowerVectors(unit, felts, k).map((v) => keys.encrypt(v));
       const results = evaluator.evaluate(query, ['n#0']);
       expect(keys.noiseBudget(results[0][0])).toBeGreaterThan(0);
       const slots = results[0].map((ct) => keys.decrypt(ct));
@@ -148,28 +192,58 @@ describe('lookups equal the plaintext answer', () => {
   }, 60_000);
 });
 
+/** One encoded table of random items (as if OPRF outputs of keys), for false-positive counts. */
+interface RandomTable {
+  shape: TableShape;
+  bundles: BinBundles;
+  evaluator: BundleEvaluator;
+  cells: (block: number) => string[];
+}
+
+/** `perBin` random items in every bin of `geometry`, K = `k`, 10-byte labels. */
+function randomTable(geometry: Geometry, k: number, perBin: number, checkBytes: number): RandomTable {
+  const shape = { ...chooseShape(1000, 10, geometry, checkBytes), itemsPerBin: k };
+  const bundles = new BinBundles(shape, binsOf(geometry));
+  let handle = 0;
+  for (let bin = 0; bin < bundles.bins; bin++) {
+    for (let i = 0; i < perBin; i++) {
+      const item = itemFromOprfOutput(bytes(64));
+      bundles.insert(handle++, bin, item.felts, encryptLabel(bytes(10), item.labelKey, bytes(4), shape.labelPolys, checkBytes));
+    }
+  }
+  const evaluator = new BundleEvaluator(bfv);
+  const g = loadCells(evaluator, geometry, bundles);
+  return { shape, bundles, evaluator, cells: g.cells };
+}
+
 describe('false positives', () => {
-  /** Counts, over `misses` random items, the (miss, bundle) pairs whose check bytes pass. */
-  function countPasses(owner: Owner, misses: number, checkBytes: number): { passes: number; trials: number; decoded: number } {
+  /**
+   * Counts, over random items the table does not hold (one per bin of a block, blocks in turn),
+   * the (miss, bundle) comparisons whose check bytes pass, until `comparisons` are done.
+   */
+  function countPasses(table: RandomTable, comparisons: number, checkBytes: number): { passes: number; trials: number; decoded: number } {
     const keys = new QueryKeys(bfv);
-    const shape = owner.bundles.shape;
-    const bundleKeys = Array.from({ length: owner.bundles.bundleCount }, (_, b) => `t#${b}`);
+    const k = table.shape.itemsPerBin;
+    const blocks = table.bundles.blocks;
     let passes = 0;
     let decoded = 0;
     let trials = 0;
     try {
-      for (let done = 0; done < misses; ) {
-        // Random items (as if OPRF outputs of keys the owner does not list), one per bin.
+      for (let unit = 0; trials < comparisons; unit++) {
+        const block = unit % blocks;
         const items = Array.from({ length: 409 }, () => itemFromOprfOutput(bytes(64)));
-        const round = new Int32Array(409).map((_, i) => i);
-        const query = queryPowerVectors(round, items.map((i) => i.felts), shape.itemsPerBin).map((v) => keys.encrypt(v));
-        const results = owner.evaluator.evaluate(query, bundleKeys).map((perBundle) => perBundle.map((ct) => keys.decrypt(ct)));
-        for (let bin = 0; bin < 409 && done < misses; bin++, done++) {
+        const felts = new Uint16Array(409 * 5);
+        items.forEach((item, i) => felts.set(item.felts, i * 5));
+        const query = queryPowerVectors(new Int32Array(409).map((_, i) => i), felts, k).map((v) => keys.encrypt(v));
+        const results = table.evaluator.evaluate(query, table.cells(block))
+          // An empty ciphertext stands for a cell with no entries (zero in every slot), as in the receiver.
+          .map((perBundle) => perBundle.map((ct) => (ct.length === 0 ? new Uint32Array(2048) : keys.decrypt(ct))));
+        for (let bin = 0; bin < 409; bin++) {
           for (const slots of results) {
             trials++;
-            const felts = labelFeltsAt(slots, bin);
-            if (checkPasses(felts, items[bin].labelKey, checkBytes)) passes++;
-            if (decryptLabel(felts, items[bin].labelKey, checkBytes)) decoded++;
+            const got = labelFeltsAt(slots, bin);
+            if (checkPasses(got, items[bin].labelKey, checkBytes)) passes++;
+            if (decryptLabel(got, items[bin].labelKey, checkBytes)) decoded++;
           }
         }
       }
@@ -179,26 +253,37 @@ describe('false positives', () => {
     return { passes, trials, decoded };
   }
 
-  it('none over 100K misses at 6 check bytes (bound bundles·2^-48 ≤ 2^-40 per lookup)', () => {
-    const entries = Array.from({ length: 3000 }, (_, i) => ({ key: new TextEncoder().encode(`e${i}`), label: bytes(10) }));
-    const owner = buildOwner(entries);
-    expect(falsePositiveBound(owner.bundles.bundleCount)).toBeLessThanOrEqual(2 ** -40);
-    const { decoded, trials } = countPasses(owner, 100_000, 6);
-    expect(trials).toBeGreaterThanOrEqual(100_000);
-    expect(decoded).toBe(0);
-    owner.evaluator.delete();
-  }, 90_000);
+  // S: K = 42, 3 bundles; L: K = 128 (2 full bundles); C: cuckoo geometry, 4 blocks, K = 42, 2 bundles.
+  it.each([
+    ['S', 'single', 42, 42 * 3 - 6],
+    ['L', 'single', 128, 128 * 2 - 6],
+    ['C', 'cuckoo', 42, 42 * 2 - 6],
+  ] as const)('set %s: none over ≥ 100K (miss, bundle) comparisons at 6 check bytes (bound bundles·2^-48 ≤ 2^-40)', (_set, geometry, k, perBin) => {
+    const table = randomTable(geometry, k, perBin, 6);
+    try {
+      expect(table.bundles.bundleCount).toBeGreaterThanOrEqual(2);
+      expect(falsePositiveBound(table.bundles.bundleCount)).toBeLessThanOrEqual(2 ** -40);
+      const { decoded, passes, trials } = countPasses(table, 100_000, 6);
+      expect(trials).toBeGreaterThanOrEqual(100_000);
+      expect(passes).toBe(0);
+      expect(decoded).toBe(0);
+    } finally {
+      table.evaluator.delete();
+    }
+  }, 120_000);
 
-  it('negative control: with 1 check byte the observed rate matches 2^-8 per bundle (so the count above can fail)', () => {
-    const entries = Array.from({ length: 3000 }, (_, i) => ({ key: new TextEncoder().encode(`e${i}`), label: bytes(10) }));
-    const owner = buildOwner(entries, 1);
-    const { passes, trials } = countPasses(owner, 20_000, 1);
-    const expected = trials / 256;
-    const sigma = Math.sqrt(trials * (1 / 256) * (255 / 256));
-    expect(passes).toBeGreaterThan(expected - 5 * sigma);
-    expect(passes).toBeLessThan(expected + 5 * sigma);
-    expect(passes).toBeGreaterThan(10);
-    owner.evaluator.delete();
+  it('negative control: with 1 check byte the observed rate matches 2^-8 per bundle (so the counts above can fail)', () => {
+    const table = randomTable('single', 42, 60, 1);
+    try {
+      const { passes, trials } = countPasses(table, 20_000, 1);
+      const expected = trials / 256;
+      const sigma = Math.sqrt(trials * (1 / 256) * (255 / 256));
+      expect(passes).toBeGreaterThan(expected - 5 * sigma);
+      expect(passes).toBeLessThan(expected + 5 * sigma);
+      expect(passes).toBeGreaterThan(10);
+    } finally {
+      table.evaluator.delete();
+    }
   }, 60_000);
 });
 

@@ -135,12 +135,12 @@ describe('policy', () => {
     const party = fed.parties.get('bank_b')!;
     const [ours, theirs] = createFrameChannelPair();
     const run = party.runProtocol('bank_a', {
-      queryId: 'q-bypass', protocol: 'private-lookup/1', timeoutMs: 10_000,
+      queryId: 'q-bypass', protocol: 'private-lookup/2', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(balance AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, theirs, new AbortController().signal);
     await expect(run).rejects.toMatchObject({ sqlstate: expect.stringMatching(/^(42501|42703)$/) });
     const run2 = party.runProtocol('bank_a', {
-      queryId: 'q-bypass2', protocol: 'private-lookup/1', timeoutMs: 10_000,
+      queryId: 'q-bypass2', protocol: 'private-lookup/2', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(id_key AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, createFrameChannelPair()[1], new AbortController().signal);
     await expect(run2).rejects.toMatchObject({ sqlstate: '42501' });
@@ -193,6 +193,13 @@ describe('owner table maintenance and failures', () => {
     const source = loadNodeConfig(node.configPath).tables.get('blacklist')!.source!;
     const rows = await rowsOf(`SELECT id_key, reason, CAST(listed_on AS VARCHAR), severity FROM ${sourceOf('bank_c', 'blacklist')} ORDER BY id_key`);
     const q = (k: string) => fed.query(`SELECT c.reason FROM (VALUES ('${k}')) q(k) PRIVATE LOOKUP bank_c.blacklist c ON c.id_key = q.k`);
+    // A 4-key batch (cuckoo geometry) builds the owner's batch encoding of the same table, which
+    // the sync below must update as well.
+    const batch = (keys: string[]) => fed.query(`SELECT q.k, c.reason FROM (VALUES ${keys.map((k) => `('${k}')`).join(', ')}) q(k) PRIVATE LOOKUP bank_c.blacklist c ON c.id_key = q.k ORDER BY q.k`);
+    const batchKeys = [rows[0][0]!, rows[1][0]!, 'new-key-0001', 'nobody-here'];
+    const beforeBatch = await batch(batchKeys);
+    expect(beforeBatch.rows.filter((r) => r[1] !== null).length).toBeGreaterThanOrEqual(2);
+    expect(beforeBatch.rows.find((r) => r[0] === 'new-key-0001')).toEqual(['new-key-0001', null]);
     expect((await q(rows[0][0]!)).rows).toEqual([[rows[0][1]]]);
     copyFileSync(source, `${source}.bak`);
     // Delete the first entry, add a new one.
@@ -203,7 +210,17 @@ describe('owner table maintenance and failures', () => {
     expect((await q('new-key-0001')).rows).toEqual([['card fraud']]);
     expect((await q(rows[0][0]!)).rows).toEqual([[null]]);
     const notes = (await fed.parties.get('bank_c')!.auditLog().records()).slice(before).map((r) => r.detail);
-    expect(notes).toContain('lookup table sync: 1 inserted, 1 deleted, 1 bundle(s) re-encoded');
+    // Each of the two changed entries dirties one cell of the single geometry and up to 3 of the
+    // cuckoo geometry (its 3 bins); both geometries are re-encoded, neither in full.
+    const sync = notes.find((n) => n.startsWith('lookup table sync:'));
+    expect(sync).toMatch(/^lookup table sync: 1 inserted, 1 deleted, \d+ cell\(s\) re-encoded$/);
+    const cells = Number(/(\d+) cell/.exec(sync!)![1]);
+    expect(cells).toBeGreaterThanOrEqual(2);
+    expect(cells).toBeLessThanOrEqual(8);
+    const afterBatch = await batch(batchKeys);
+    expect(afterBatch.rows.find((r) => r[0] === 'new-key-0001')).toEqual(['new-key-0001', 'card fraud']);
+    expect(afterBatch.rows.find((r) => r[0] === rows[0][0])).toEqual([rows[0][0], null]);
+    expect(afterBatch.rows.filter((r) => r[0] === rows[1][0])).toEqual(beforeBatch.rows.filter((r) => r[0] === rows[1][0]));
     copyFileSync(`${source}.bak`, source);
     await fed.parties.get('bank_c')!.refresh();
   }, 60_000);
@@ -212,11 +229,10 @@ describe('owner table maintenance and failures', () => {
     const party = fed.parties.get('bank_b')!;
     const [ours, theirs] = createFrameChannelPair();
     const run = party.runProtocol('bank_a', {
-      queryId: 'q-bad', protocol: 'private-lookup/1', timeoutMs: 10_000,
+      queryId: 'q-bad', protocol: 'private-lookup/2', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(reason AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, theirs, new AbortController().signal);
-    await ours.receive(); // HELLO
-    await ours.send(new Uint8Array([0x4f, 1, 2, 3]));
+    await ours.send(new Uint8Array([0x4f, 1, 2, 3])); // the requester speaks first: a truncated OPRF frame
     await expect(run).rejects.toMatchObject({ sqlstate: '08P01' });
     const ok = await fed.query(`SELECT b.reason FROM (VALUES ('x')) q(k) PRIVATE LOOKUP bank_b.blacklist b ON b.id_key = q.k`);
     expect(ok.rows).toEqual([[null]]);

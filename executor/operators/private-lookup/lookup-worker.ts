@@ -1,8 +1,8 @@
 /**
  * One PRIVATE LOOKUP worker thread: its own libsodium and SEAL instances (SEAL's WASM is
  * single-threaded; both cores are used by running one worker per core). It evaluates the
- * owner's OPRF over its own entries in bulk, holds a shard of every table's bundles as NTT
- * plaintexts, and evaluates queries against that shard. Messages carry bytes only.
+ * owner's OPRF over its own entries in bulk, interpolates and holds a shard of every table's
+ * cells (one block of one bundle) as NTT plaintexts, and evaluates queries against that shard. Messages carry bytes only.
  */
 import { parentPort } from 'node:worker_threads';
 import { BfvContext, BundleEvaluator, describeSealError } from '../../protocols/pir/bfv.js';
@@ -30,8 +30,8 @@ port.on('message', async (request: WorkerRequest) => {
         reply = { id: request.id, ok: true, outputs };
         break;
       }
-      case 'load':
-        evaluator.load(request.key, request.vectors, request.itemsPerBin, request.labelPolys);
+      case 'loadCell':
+        evaluator.loadCell(request.key, request.cell);
         reply = { id: request.id, ok: true };
         break;
       case 'drop':

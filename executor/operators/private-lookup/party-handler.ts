@@ -1,11 +1,14 @@
 /**
- * The owner's half of PRIVATE LOOKUP (`private-lookup/1`). Per session:
+ * The owner's half of PRIVATE LOOKUP (`private-lookup/2`). Per session:
  * 1. checks the protocol input against its OWN policy for this requester (`ctx.input`: key
  *    columns as `secure_key`, label columns as `lookup_label`), whatever the requester planned;
  * 2. brings its preprocessed table up to date (incremental sync, owner-table.ts) when its input
  *    changed, else reuses it as is;
- * 3. answers one OPRF batch (rate-limited per requester) and one BFV evaluation per round.
- * It learns the padded batch size and the round count; its audit log records exactly that.
+ * 3. answers one OPRF batch (rate-limited per requester), readies the geometry the requester
+ *    chose (building the cuckoo geometry on the first batch), and one BFV evaluation per query
+ *    unit (one block of every bundle).
+ * It learns the padded batch size, the geometry and unit count that follow from it (and, with
+ * probability ≤ 2^−30 per batch, that an overflow unit was needed); its audit log records that.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RecordBatch } from 'apache-arrow';
@@ -15,15 +18,29 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { ColumnUse } from '../../../planner/policy.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
 import {
-  decodeOprfRequest, decodeQuery, encodeHello, encodeOprfResponse, encodeResult,
+  decodeOprfRequest, decodeQuery, encodeHello, encodeOprfResponse, encodeResult, type OprfRequest, type QueryFrame,
 } from '../../protocols/pir/messages.js';
 import { ELEMENT_BYTES, loadSodium, OprfKey } from '../../protocols/pir/oprf.js';
+import { GEOMETRIES } from '../../protocols/pir/params.js';
+import { overflowAllowance, paddedBatchSize, unitsFor } from '../../protocols/pir/query-plan.js';
 import { encodeLabel } from './label-codec.js';
 import { LookupTable, withTableLock, type SourceRow } from './owner-table.js';
 import type { LookupRequestParams } from './protocol-params.js';
 
 /** configuration_limit_exceeded: the requester used up its OPRF evaluations. */
 const RATE_LIMITED = '53400';
+/** program_limit_exceeded: the table (or a label) is too large for the lookup's parameters. */
+const TABLE_TOO_LARGE = '54000';
+
+/** Encoding limits (MAX_BUNDLES, label length) surface as RangeErrors; report them as SQL errors. */
+async function withinLimits<T>(party: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new SqlError(TABLE_TOO_LARGE, `party "${party}" cannot serve PRIVATE LOOKUP on this table: ${e.message}`);
+    throw e;
+  }
+}
 
 export interface LookupOwnerLimits {
   /** OPRF evaluations a requester may ask for per hour (token bucket, refilled continuously). */
@@ -126,11 +143,10 @@ export async function handlePrivateLookup(ctx: PartyProtocolContext): Promise<vo
       const table = await LookupTable.open(db, definition, () => OprfKey.generate(sodium).secret);
       const stamp = await inputStamp(ctx, db, params.sql);
       if (stamp !== table.stamp) {
-        const report = await table.sync(db, sourceRows(stream, params.uses, rules), stamp);
-        await ctx.audit(`lookup table sync: ${report.inserted} inserted, ${report.deleted} deleted, ${report.bundlesReloaded} bundle(s) re-encoded${report.rebuilt ? ', label capacity rebuilt' : ''}`);
+        const report = await withinLimits(ctx.party, () => table.sync(db, sourceRows(stream, params.uses, rules), stamp));
+        await ctx.audit(`lookup table sync: ${report.inserted} inserted, ${report.deleted} deleted, ${report.cellsReloaded} cell(s) re-encoded${report.rebuilt ? ', label capacity rebuilt' : ''}`);
       } else {
         await abandon(stream);
-        await table.ready();
       }
       await serveSession(ctx, table, sodium);
     });
@@ -141,10 +157,9 @@ export async function handlePrivateLookup(ctx: PartyProtocolContext): Promise<vo
 
 async function serveSession(ctx: PartyProtocolContext, table: LookupTable, sodium: Awaited<ReturnType<typeof loadSodium>>): Promise<void> {
   const { channel } = ctx;
-  await channel.send(encodeHello({ shape: table.shape, bundles: table.bundleCount }));
   const first = await channel.receive();
   if (first === null) return; // the requester gave up
-  let request;
+  let request: OprfRequest;
   try {
     request = decodeOprfRequest(first);
   } catch (e) {
@@ -152,7 +167,11 @@ async function serveSession(ctx: PartyProtocolContext, table: LookupTable, sodiu
   }
   const count = request.blinded.length / ELEMENT_BYTES;
   if (!Number.isInteger(count) || count < 1 || count > limits.maxBatch) throw violation(`a batch has 1…${limits.maxBatch} keys`);
-  if (request.rounds < 1 || request.rounds > 64 + count) throw violation(`implausible round count ${request.rounds}`);
+  if (paddedBatchSize(count) !== count) throw violation(`a batch of ${count} keys is not padded to its bucket`);
+  const { geometry, units } = request;
+  // The unit count is a function of the padded size and geometry; anything else would let a
+  // requester's plan depend on its keys (or make the owner work for nothing).
+  if (units !== unitsFor(count, geometry)) throw violation(`a batch of ${count} keys in the ${geometry} geometry has ${unitsFor(count, geometry)} query units, not ${units}`);
   takeTokens(ctx.party, ctx.requester, count);
   let evaluated: Uint8Array;
   try {
@@ -160,28 +179,35 @@ async function serveSession(ctx: PartyProtocolContext, table: LookupTable, sodiu
   } catch (e) {
     throw violation((e as Error).message);
   }
+  const prepared = await withinLimits(ctx.party, () => table.prepare(geometry));
+  if (prepared.cellsLoaded > 0 && geometry === 'cuckoo') await ctx.audit(`lookup table: ${prepared.cellsLoaded} cuckoo cell(s) encoded`);
+  await channel.send(encodeHello({ geometry, shape: prepared.shape, bundles: prepared.bundles }));
   await channel.send(encodeOprfResponse(evaluated));
-  await ctx.audit(`lookup batch: ${count} key(s) (padded), ${request.rounds} round(s)`);
+  await ctx.audit(`lookup batch: ${count} key(s) (padded), ${geometry} geometry, ${units} query unit(s)`);
+  const blocks = GEOMETRIES[geometry].blocks;
+  const maxUnits = units + overflowAllowance(geometry);
   const seen = new Set<number>();
-  for (let i = 0; i < request.rounds; i++) {
+  for (;;) {
     const frame = await channel.receive();
-    if (frame === null) throw violation(`the requester stopped after ${i} of ${request.rounds} rounds`);
-    let query;
+    if (frame === null) break; // the requester ended its side after its last unit
+    let query: QueryFrame;
     try {
       query = decodeQuery(frame);
     } catch (e) {
       throw violation((e as Error).message);
     }
-    if (query.round >= request.rounds || seen.has(query.round)) throw violation(`unexpected round ${query.round}`);
-    if (query.powers.length !== table.shape.itemsPerBin) throw violation(`a query carries ${table.shape.itemsPerBin} powers, not ${query.powers.length}`);
-    seen.add(query.round);
+    if (query.unit >= maxUnits || seen.has(query.unit)) throw violation(`unexpected query unit ${query.unit}`);
+    if (query.block >= blocks) throw violation(`the ${geometry} geometry has ${blocks} block(s), not block ${query.block}`);
+    if (query.powers.length !== prepared.shape.itemsPerBin) throw violation(`a query carries ${prepared.shape.itemsPerBin} powers, not ${query.powers.length}`);
+    seen.add(query.unit);
     let results: Uint8Array[][];
     try {
-      results = await table.evaluate(query.powers);
+      results = await table.evaluate(geometry, query.block, query.powers);
     } catch (e) {
       throw violation((e as Error).message);
     }
-    await channel.send(encodeResult(query.round, results));
+    await channel.send(encodeResult({ unit: query.unit, firstBundle: 0, results }));
   }
-  await channel.receive(); // the requester's end
+  if (seen.size < units) throw violation(`the requester stopped after ${seen.size} of ${units} query units`);
+  if (seen.size > units) await ctx.audit(`lookup batch: ${seen.size - units} overflow unit(s)`);
 }

@@ -1,5 +1,5 @@
 /**
- * Requester side of PRIVATE LOOKUP: canonicalises the local keys, runs one `private-lookup/1`
+ * Requester side of PRIVATE LOOKUP: canonicalises the local keys, runs one `private-lookup/2`
  * session per owner (members of a federated table concurrently), and writes the LEFT JOIN of the
  * local rows with the labels found into the stage's temp table.
  */
@@ -56,16 +56,16 @@ export async function lookupAtOwner(
   const onAbort = () => channel.destroy(new Error('aborted'));
   context.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    receiver.acceptHello(await receive('table description'));
     await send(receiver.oprfRequest());
-    const rounds = receiver.acceptOprfResponse(await receive('OPRF evaluations'));
-    // Pipelined: round r+1 is encrypted and sent while the owner evaluates round r.
+    receiver.acceptHello(await receive('table description'));
+    const units = receiver.acceptOprfResponse(await receive('OPRF evaluations'));
+    // Pipelined: unit u+1 is encrypted and sent while the owner evaluates unit u.
     await send(receiver.query(0));
-    for (let r = 0; r < rounds; r++) {
-      if (r + 1 < rounds) await send(receiver.query(r + 1));
-      receiver.acceptResult(await receive(`answer to round ${r + 1}`));
-      if (rounds > 1) {
-        context.notice({ severity: 'NOTICE', code: '00000', message: `PRIVATE LOOKUP at ${owner.party}: ${Math.round(((r + 1) / rounds) * 100)}% (${r + 1}/${rounds} rounds, ${keys.length} keys)` });
+    for (let u = 0; u < units; u++) {
+      if (u + 1 < units) await send(receiver.query(u + 1));
+      while (!receiver.unitComplete(u)) receiver.acceptResult(await receive(`answer to query unit ${u + 1}`));
+      if (units > 1) {
+        context.notice({ severity: 'NOTICE', code: '00000', message: `PRIVATE LOOKUP at ${owner.party}: ${Math.round(((u + 1) / units) * 100)}% (${u + 1}/${units} query units, ${keys.length} keys)` });
       }
     }
     await channel.end();

@@ -1,7 +1,10 @@
 /** Messages between the PRIVATE LOOKUP worker pool and its worker threads. */
+import type { CellData } from '../../protocols/pir/cell-polynomials.js';
+
 export type WorkerRequest =
   | { id: number; op: 'oprf'; key: Uint8Array; inputs: Uint8Array[] }
-  | { id: number; op: 'load'; key: string; vectors: Uint32Array[]; itemsPerBin: number; labelPolys: number }
+  /** Interpolates one cell (one block of one bundle) in the worker and keeps its NTT plaintexts. */
+  | { id: number; op: 'loadCell'; key: string; cell: CellData }
   | { id: number; op: 'drop'; prefix: string }
   | { id: number; op: 'eval'; query: Uint8Array[]; keys: string[] }
   | { id: number; op: 'memory' };

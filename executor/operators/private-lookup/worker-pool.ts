@@ -1,12 +1,15 @@
 /**
  * The process-wide pool of PRIVATE LOOKUP worker threads (one per core, two on the dev box).
- * Bundles are sharded across workers (bundle i of a table lives on worker i mod W), so a query
- * is evaluated by all workers at once; bulk OPRF evaluation is split the same way. Workers are
+ * Cells (one block of one bundle of one geometry) are sharded across workers by bundle (every
+ * cell of bundle i of a table lives on worker i mod W), so a query unit, which reads one block of
+ * every bundle, is evaluated by all workers at once; bulk OPRF evaluation is split the same way. Workers are
  * unref'd: they never keep a process alive.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { CellData } from '../../protocols/pir/cell-polynomials.js';
+import type { Geometry } from '../../protocols/pir/params.js';
 import type { WorkerReply, WorkerRequest } from './worker-messages.js';
 
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
@@ -107,19 +110,22 @@ export class LookupWorkerPool {
     return parts.flat();
   }
 
-  async loadBundle(table: string, bundle: number, vectors: Uint32Array[], itemsPerBin: number, labelPolys: number): Promise<void> {
+  /** Interpolates and loads one cell on the worker that holds its bundle (the cell's arrays are transferred). */
+  async loadCell(table: string, geometry: Geometry, bundle: number, block: number, cell: CellData): Promise<void> {
     await this.holder(bundle).call(
-      { op: 'load', key: bundleKey(table, bundle), vectors, itemsPerBin, labelPolys },
-      vectors.map((v) => v.buffer as ArrayBuffer),
+      { op: 'loadCell', key: cellKey(table, geometry, bundle, block), cell },
+      [cell.items.buffer as ArrayBuffer, cell.labels.buffer as ArrayBuffer],
     );
   }
 
-  async dropTable(table: string): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.call({ op: 'drop', prefix: `${table}#` })));
+  /** Drops every cell of a table (all geometries), or of one geometry. */
+  async dropTable(table: string, geometry?: Geometry): Promise<void> {
+    const prefix = geometry ? `${table}|${geometry}#` : `${table}|`;
+    await Promise.all(this.workers.map((w) => w.call({ op: 'drop', prefix })));
   }
 
-  /** Evaluates one query round against `bundles` bundles of `table`; results in bundle order. */
-  async evaluate(table: string, bundles: number, query: Uint8Array[]): Promise<Uint8Array[][]> {
+  /** Evaluates one query unit against block `block` of `bundles` bundles; results in bundle order. */
+  async evaluate(table: string, geometry: Geometry, bundles: number, block: number, query: Uint8Array[]): Promise<Uint8Array[][]> {
     const byWorker = new Map<LookupWorker, number[]>();
     for (let b = 0; b < bundles; b++) {
       const w = this.holder(b);
@@ -129,7 +135,7 @@ export class LookupWorkerPool {
     const out: Uint8Array[][] = new Array(bundles);
     await Promise.all(
       [...byWorker].map(async ([w, list]) => {
-        const reply = await w.call({ op: 'eval', query, keys: list.map((b) => bundleKey(table, b)) });
+        const reply = await w.call({ op: 'eval', query, keys: list.map((b) => cellKey(table, geometry, b, block)) });
         list.forEach((b, i) => {
           out[b] = reply.results![i];
         });
@@ -152,8 +158,8 @@ export class LookupWorkerPool {
   }
 }
 
-function bundleKey(table: string, bundle: number): string {
-  return `${table}#${bundle}`;
+function cellKey(table: string, geometry: Geometry, bundle: number, block: number): string {
+  return `${table}|${geometry}#${bundle}.${block}`;
 }
 
 let shared: LookupWorkerPool | undefined;

@@ -5,9 +5,10 @@
  * - `QueryKeys` (requester): a fresh secret key per session (no public, relinearisation or
  *   Galois keys ever leave it), encrypts the powers q^0 … q^(K−1) of its query slots as seeded
  *   symmetric ciphertexts (~14 KB each) and decrypts result ciphertexts.
- * - `BundleEvaluator` (owner): holds each bundle's coefficient vectors as NTT plaintexts and
- *   evaluates Σ_d Enc(q^d) ⊙ c_{ℓ,d} for every label polynomial ℓ (products in the NTT domain,
- *   one inverse NTT per result), returning one ~28 KB ciphertext per (bundle, ℓ).
+ * - `BundleEvaluator` (owner): interpolates each cell (one block of one bundle, see
+ *   cell-polynomials.ts), holds its coefficient vectors as NTT plaintexts and evaluates
+ *   Σ_d Enc(q^d) ⊙ c_{ℓ,d} for every label polynomial ℓ (products in the NTT domain, one inverse
+ *   NTT per result), returning one ~28 KB ciphertext per (cell, ℓ).
  *
  * Reveals: the owner sees only ciphertexts under a key it never gets (IND-CPA BFV, 128-bit
  * security for n = 2048, log q = 48); the requester decrypts, per bundle, the label
@@ -32,6 +33,7 @@ import type { Decryptor } from 'node-seal/implementation/decryptor.js';
 import type { KeyGenerator } from 'node-seal/implementation/key-generator.js';
 import type { SecretKey } from 'node-seal/implementation/secret-key.js';
 import type { PublicKey } from 'node-seal/implementation/public-key.js';
+import { cellCoefficients, type CellData } from './cell-polynomials.js';
 import { COEFF_MODULUS_BITS, PLAIN_MODULUS, POLY_MODULUS_DEGREE } from './params.js';
 
 let library: Promise<SEALLibrary> | undefined;
@@ -186,7 +188,12 @@ export class BundleEvaluator {
 
   constructor(private readonly bfv: BfvContext) {}
 
-  /** (Re)loads one bundle from its coefficient vectors (`vectors[ℓ·K + d]`). */
+  /** (Re)loads one cell from its entries: interpolation, then encoding in NTT form. */
+  loadCell(key: string, cell: CellData): void {
+    this.load(key, cellCoefficients(cell), cell.itemsPerBin, cell.labelPolys);
+  }
+
+  /** (Re)loads one cell from its coefficient vectors (`vectors[ℓ·K + d]`). */
   load(key: string, vectors: Uint32Array[], itemsPerBin: number, labelPolys: number): void {
     if (vectors.length !== itemsPerBin * labelPolys) throw new RangeError(`expected ${itemsPerBin * labelPolys} coefficient vectors, got ${vectors.length}`);
     const plaintexts: (PlainText | null)[][] = [];
@@ -196,7 +203,7 @@ export class BundleEvaluator {
         plaintexts.push(row);
         for (let d = 0; d < itemsPerBin; d++) {
           const v = vectors[l * itemsPerBin + d];
-          if (v.every((x) => x === 0)) {
+          if (isZero(v)) {
             row.push(null);
             continue;
           }
@@ -222,6 +229,13 @@ export class BundleEvaluator {
 
   has(key: string): boolean {
     return this.bundles.has(key);
+  }
+
+  /** Plaintexts held (diagnostics: memory is ~20 KB each). */
+  get plaintextCount(): number {
+    let n = 0;
+    for (const b of this.bundles.values()) for (const row of b.plaintexts) for (const pt of row) if (pt) n++;
+    return n;
   }
 
   /** Drops every bundle whose key starts with `prefix` (one table's bundles). */
@@ -279,4 +293,9 @@ export class BundleEvaluator {
   delete(): void {
     for (const key of [...this.bundles.keys()]) this.drop(key);
   }
+}
+
+function isZero(v: Uint32Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return false;
+  return true;
 }

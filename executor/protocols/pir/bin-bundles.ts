@@ -1,162 +1,203 @@
 /**
- * The owner's encoded table for PRIVATE LOOKUP: entries placed into bins (by their item's bin)
- * and bundles (at most K entries per bin per bundle), and, per bundle, the coefficient vectors
- * the BFV evaluation multiplies the requester's query powers by.
+ * The owner's encoded table for PRIVATE LOOKUP in one geometry: items placed into bins and
+ * bundles (at most K items per bin per bundle). A bundle spans all the geometry's bins, i.e.
+ * `blocks` cells of 409 bins; each cell becomes K·L BFV plaintexts (cell-polynomials.ts).
  *
- * Placement rules (APSI's labeled BinBundle): an entry goes into the first bundle whose bin has
- * room and where no entry of that bin shares any of its 5 felt values at the same position
+ * Placement rules (APSI's labeled BinBundle): an item goes into the first bundle whose bin has
+ * room and where no item of that bin shares any of its 5 felt values at the same position
  * (interpolation needs distinct x per felt position). The same key listed several times (a
  * multi-label key) therefore lands in different bundles, and a lookup returns every label.
- * Inserts and deletes touch one bin of one bundle and mark it dirty; only dirty bundles are
- * re-interpolated (incremental updates without a rebuild).
+ * Every placed item has a caller-chosen integer handle; inserts and removals touch one bin of
+ * one bundle and mark that cell dirty, so only dirty cells are re-interpolated (incremental
+ * updates without a rebuild).
  *
- * Reveals nothing by itself (owner-local data). Cost: O(K²) field operations per (bin, felt,
- * label polynomial) of a dirty bundle. I/O-free; imports no other layer of the project.
+ * Reveals nothing by itself (owner-local data). Cost: O(bundles) per insert (a per-bin cursor
+ * skips full bundles), O(1) per removal. I/O-free; imports no other layer of the project.
  */
-import { interpolateInto } from './field.js';
-import { BINS_PER_BUNDLE, FELTS_PER_ITEM, MAX_BUNDLES, POLY_MODULUS_DEGREE, type TableShape } from './params.js';
-
-export interface EntryLocation {
-  bundle: number;
-  bin: number;
-  slot: number;
-}
+import type { CellData } from './cell-polynomials.js';
+import { BINS_PER_BLOCK, FELTS_PER_ITEM, MAX_BUNDLES, type TableShape } from './params.js';
 
 class Bundle {
-  readonly counts = new Uint8Array(BINS_PER_BUNDLE);
+  readonly counts: Uint16Array;
   readonly items: Uint16Array;
   readonly labels: Uint16Array;
-  /** Owner-side entry ids, so a swap-remove can report which entry moved. */
-  readonly ids: Float64Array;
-  dirty = true;
+  /** Handle of the item in each slot (so a swap-remove can update the moved item's location). */
+  readonly handles: Int32Array;
+  /** Per block: changed since last exported. */
+  readonly dirty: Uint8Array;
 
-  constructor(readonly k: number, readonly labelFelts: number) {
-    this.items = new Uint16Array(BINS_PER_BUNDLE * k * FELTS_PER_ITEM);
-    this.labels = new Uint16Array(BINS_PER_BUNDLE * k * labelFelts);
-    this.ids = new Float64Array(BINS_PER_BUNDLE * k);
+  constructor(readonly bins: number, readonly k: number, readonly labelFelts: number, blocks: number) {
+    this.counts = new Uint16Array(bins);
+    this.items = new Uint16Array(bins * k * FELTS_PER_ITEM);
+    this.labels = new Uint16Array(bins * k * labelFelts);
+    this.handles = new Int32Array(bins * k);
+    this.dirty = new Uint8Array(blocks).fill(1);
   }
 
-  fits(bin: number, felts: Uint16Array): boolean {
+  fits(bin: number, felts: ArrayLike<number>, at: number): boolean {
     const n = this.counts[bin];
     if (n >= this.k) return false;
+    const items = this.items;
     for (let s = 0; s < n; s++) {
-      const at = (bin * this.k + s) * FELTS_PER_ITEM;
-      for (let j = 0; j < FELTS_PER_ITEM; j++) if (this.items[at + j] === felts[j]) return false;
+      const base = (bin * this.k + s) * FELTS_PER_ITEM;
+      for (let j = 0; j < FELTS_PER_ITEM; j++) if (items[base + j] === felts[at + j]) return false;
     }
     return true;
-  }
-
-  put(bin: number, slot: number, id: number, felts: Uint16Array, label: Uint16Array): void {
-    this.items.set(felts, (bin * this.k + slot) * FELTS_PER_ITEM);
-    this.labels.set(label, (bin * this.k + slot) * this.labelFelts);
-    this.ids[bin * this.k + slot] = id;
-    this.dirty = true;
   }
 }
 
 export class BinBundles {
   private readonly bundles: Bundle[] = [];
   private readonly labelFelts: number;
+  readonly blocks: number;
+  /** Per bin: the first bundle that may still have room (bundles before it are full there). */
+  private readonly cursor: Uint16Array;
+  /** Location of each handle: bundle, bin, slot (−1: not placed). */
+  private bundleOf = new Int32Array(0);
+  private binOfHandle = new Int32Array(0);
+  private slotOf = new Int32Array(0);
+  private placed = 0;
 
-  constructor(readonly shape: TableShape) {
+  constructor(readonly shape: TableShape, readonly bins = BINS_PER_BLOCK) {
+    if (bins % BINS_PER_BLOCK !== 0) throw new RangeError(`a table has a multiple of ${BINS_PER_BLOCK} bins`);
+    this.blocks = bins / BINS_PER_BLOCK;
     this.labelFelts = shape.labelPolys * FELTS_PER_ITEM;
+    this.cursor = new Uint16Array(bins);
   }
 
   get bundleCount(): number {
     return this.bundles.length;
   }
 
-  /** Places a new entry; returns where it went. */
-  insert(id: number, bin: number, felts: Uint16Array, label: Uint16Array): EntryLocation {
-    this.checkLabel(label);
-    let bundle = this.bundles.findIndex((b) => b.fits(bin, felts));
-    if (bundle < 0) {
-      if (this.bundles.length >= MAX_BUNDLES) {
-        throw new RangeError(`the lookup table needs more than ${MAX_BUNDLES} bundles (bin ${bin} is full)`);
-      }
-      this.bundles.push(new Bundle(this.shape.itemsPerBin, this.labelFelts));
-      bundle = this.bundles.length - 1;
-    }
-    const b = this.bundles[bundle];
-    const slot = b.counts[bin]++;
-    b.put(bin, slot, id, felts, label);
-    return { bundle, bin, slot };
+  /** Items placed. */
+  get size(): number {
+    return this.placed;
   }
 
-  /** Restores an entry at a known location (loading a persisted table). */
-  place(id: number, at: EntryLocation, felts: Uint16Array, label: Uint16Array): void {
-    this.checkLabel(label);
-    while (this.bundles.length <= at.bundle) this.bundles.push(new Bundle(this.shape.itemsPerBin, this.labelFelts));
-    const b = this.bundles[at.bundle];
-    if (at.slot !== b.counts[at.bin]) throw new RangeError(`entry ${id}: slot ${at.slot} of bin ${at.bin} in bundle ${at.bundle} is not the next free slot`);
-    b.counts[at.bin]++;
-    b.put(at.bin, at.slot, id, felts, label);
+  has(handle: number): boolean {
+    return handle < this.bundleOf.length && this.bundleOf[handle] >= 0;
   }
 
   /**
-   * Removes the entry at `at`. The bin's last entry moves into the freed slot; returns that
-   * entry's id and new location (or undefined when nothing moved) so the caller can persist it.
+   * Places an item (5 felts at `felts[at…]`, label felts at `label[labelAt…]`) in `bin` under
+   * `handle`. Throws when the table would need more than MAX_BUNDLES bundles.
    */
-  remove(at: EntryLocation): { id: number; to: EntryLocation } | undefined {
-    const b = this.bundles[at.bundle];
-    if (!b || at.slot >= b.counts[at.bin]) throw new RangeError(`no entry at bundle ${at.bundle}, bin ${at.bin}, slot ${at.slot}`);
-    const last = b.counts[at.bin] - 1;
-    b.counts[at.bin] = last;
-    b.dirty = true;
-    if (last === at.slot) return undefined;
+  insert(handle: number, bin: number, felts: ArrayLike<number>, label: ArrayLike<number>, at = 0, labelAt = 0): void {
+    if (bin < 0 || bin >= this.bins) throw new RangeError(`bin ${bin} out of range`);
+    if (this.has(handle)) throw new RangeError(`handle ${handle} is already placed`);
+    let b = this.cursor[bin];
+    while (b < this.bundles.length && !this.bundles[b].fits(bin, felts, at)) b++;
+    if (b === this.bundles.length) {
+      if (this.bundles.length >= MAX_BUNDLES) {
+        throw new RangeError(`the lookup table needs more than ${MAX_BUNDLES} bundles (bin ${bin} is full): it is too large for the false-positive bound`);
+      }
+      this.bundles.push(new Bundle(this.bins, this.shape.itemsPerBin, this.labelFelts, this.blocks));
+    }
+    const bundle = this.bundles[b];
+    const slot = bundle.counts[bin]++;
+    const k = bundle.k;
+    for (let j = 0; j < FELTS_PER_ITEM; j++) bundle.items[(bin * k + slot) * FELTS_PER_ITEM + j] = felts[at + j];
+    const lbase = (bin * k + slot) * this.labelFelts;
+    for (let i = 0; i < this.labelFelts; i++) bundle.labels[lbase + i] = label[labelAt + i];
+    bundle.handles[bin * k + slot] = handle;
+    bundle.dirty[Math.floor(bin / BINS_PER_BLOCK)] = 1;
+    // Advance the cursor past bundles whose bin is full.
+    let c = this.cursor[bin];
+    while (c < this.bundles.length && this.bundles[c].counts[bin] >= k) c++;
+    this.cursor[bin] = c;
+    this.setLocation(handle, b, bin, slot);
+    this.placed++;
+  }
+
+  /** Removes the item `handle`; the bin's last item moves into the freed slot. */
+  remove(handle: number): void {
+    if (!this.has(handle)) throw new RangeError(`handle ${handle} is not placed`);
+    const b = this.bundleOf[handle];
+    const bin = this.binOfHandle[handle];
+    const slot = this.slotOf[handle];
+    const bundle = this.bundles[b];
+    const k = bundle.k;
+    const last = --bundle.counts[bin];
+    if (last !== slot) {
+      const from = bin * k + last;
+      const to = bin * k + slot;
+      bundle.items.copyWithin(to * FELTS_PER_ITEM, from * FELTS_PER_ITEM, (from + 1) * FELTS_PER_ITEM);
+      bundle.labels.copyWithin(to * this.labelFelts, from * this.labelFelts, (from + 1) * this.labelFelts);
+      const moved = bundle.handles[from];
+      bundle.handles[to] = moved;
+      this.slotOf[moved] = slot;
+    }
+    bundle.dirty[Math.floor(bin / BINS_PER_BLOCK)] = 1;
+    if (b < this.cursor[bin]) this.cursor[bin] = b;
+    this.bundleOf[handle] = -1;
+    this.placed--;
+  }
+
+  /** Cells (bundle, block) changed since they were last exported. */
+  dirtyCells(): { bundle: number; block: number }[] {
+    const out: { bundle: number; block: number }[] = [];
+    this.bundles.forEach((b, bundle) => b.dirty.forEach((d, block) => d && out.push({ bundle, block })));
+    return out;
+  }
+
+  /** Every cell, dirty or not. */
+  allCells(): { bundle: number; block: number }[] {
+    const out: { bundle: number; block: number }[] = [];
+    for (let bundle = 0; bundle < this.bundles.length; bundle++) for (let block = 0; block < this.blocks; block++) out.push({ bundle, block });
+    return out;
+  }
+
+  /**
+   * A copy of one cell's entries (for interpolation in a worker thread); marks it clean.
+   * Empty cells (no entry in any of its bins) return counts that are all zero.
+   */
+  exportCell(bundle: number, block: number): CellData {
+    const b = this.bundles[bundle];
+    if (!b || block < 0 || block >= this.blocks) throw new RangeError(`no cell (${bundle}, ${block})`);
+    b.dirty[block] = 0;
     const k = b.k;
-    const from = at.bin * k + last;
-    const to = at.bin * k + at.slot;
-    b.items.copyWithin(to * FELTS_PER_ITEM, from * FELTS_PER_ITEM, (from + 1) * FELTS_PER_ITEM);
-    b.labels.copyWithin(to * this.labelFelts, from * this.labelFelts, (from + 1) * this.labelFelts);
-    b.ids[to] = b.ids[from];
-    return { id: b.ids[to], to: { ...at } };
+    const first = block * BINS_PER_BLOCK;
+    return {
+      itemsPerBin: k,
+      labelPolys: this.shape.labelPolys,
+      counts: b.counts.slice(first, first + BINS_PER_BLOCK),
+      items: b.items.slice(first * k * FELTS_PER_ITEM, (first + BINS_PER_BLOCK) * k * FELTS_PER_ITEM),
+      labels: b.labels.slice(first * k * this.labelFelts, (first + BINS_PER_BLOCK) * k * this.labelFelts),
+    };
   }
 
-  /** Bundles changed since the last `markClean`. */
-  dirtyBundles(): number[] {
-    return this.bundles.flatMap((b, i) => (b.dirty ? [i] : []));
+  /**
+   * Where item `handle` is stored: its 5 felts at `items[itemAt…]`, its label felts at
+   * `labels[labelAt…]` (live views: valid until the next insert or removal). Lets the owner
+   * copy its single-geometry items into the cuckoo geometry without re-deriving them.
+   */
+  itemView(handle: number): { items: Uint16Array; itemAt: number; labels: Uint16Array; labelAt: number } {
+    if (!this.has(handle)) throw new RangeError(`handle ${handle} is not placed`);
+    const bundle = this.bundles[this.bundleOf[handle]];
+    const index = this.binOfHandle[handle] * bundle.k + this.slotOf[handle];
+    return { items: bundle.items, itemAt: index * FELTS_PER_ITEM, labels: bundle.labels, labelAt: index * this.labelFelts };
   }
 
-  markClean(bundle: number): void {
-    this.bundles[bundle].dirty = false;
-  }
-
-  /** Entries in the fullest bin, per bundle (diagnostics and tests). */
+  /** Items per bundle (diagnostics and tests). */
   loads(): number[] {
     return this.bundles.map((b) => b.counts.reduce((n, c) => n + c, 0));
   }
 
-  /**
-   * The plaintext slot vectors of one bundle: for label polynomial ℓ and degree d (0 … K−1),
-   * vector[ℓ·K + d] holds, at slot bin·5 + j, the degree-d coefficient of the polynomial through
-   * (item felt j, label felt ℓ·5 + j) of the bin's entries. Unused slots are zero.
-   */
-  coefficients(bundle: number): Uint32Array[] {
-    const b = this.bundles[bundle];
-    const k = b.k;
-    const polys = this.shape.labelPolys;
-    const vectors = Array.from({ length: polys * k }, () => new Uint32Array(POLY_MODULUS_DEGREE));
-    const xs = new Array<number>(k);
-    const ys = new Array<number>(k);
-    const scratch = new Uint32Array(k);
-    for (let bin = 0; bin < BINS_PER_BUNDLE; bin++) {
-      const n = b.counts[bin];
-      if (n === 0) continue;
-      for (let j = 0; j < FELTS_PER_ITEM; j++) {
-        for (let s = 0; s < n; s++) xs[s] = b.items[(bin * k + s) * FELTS_PER_ITEM + j];
-        for (let l = 0; l < polys; l++) {
-          for (let s = 0; s < n; s++) ys[s] = b.labels[(bin * k + s) * this.labelFelts + l * FELTS_PER_ITEM + j];
-          interpolateInto(xs, ys, n, scratch, 0, 1);
-          const slot = bin * FELTS_PER_ITEM + j;
-          for (let d = 0; d < n; d++) vectors[l * k + d][slot] = scratch[d];
-        }
-      }
+  private setLocation(handle: number, bundle: number, bin: number, slot: number): void {
+    if (handle < 0 || !Number.isInteger(handle)) throw new RangeError(`bad handle ${handle}`);
+    if (handle >= this.bundleOf.length) {
+      const size = Math.max(1024, this.bundleOf.length * 2, handle + 1);
+      const grow = (a: Int32Array, fill: number) => {
+        const n = new Int32Array(size).fill(fill);
+        n.set(a);
+        return n;
+      };
+      this.bundleOf = grow(this.bundleOf, -1);
+      this.binOfHandle = grow(this.binOfHandle, 0);
+      this.slotOf = grow(this.slotOf, 0);
     }
-    return vectors;
-  }
-
-  private checkLabel(label: Uint16Array): void {
-    if (label.length !== this.labelFelts) throw new RangeError(`a label has ${this.labelFelts} felts in this table, not ${label.length}`);
+    this.bundleOf[handle] = bundle;
+    this.binOfHandle[handle] = bin;
+    this.slotOf[handle] = slot;
   }
 }

@@ -1,40 +1,49 @@
 /**
  * The requester's side of one PRIVATE LOOKUP session, as an I/O-free state machine:
- *   HELLO in → OPRF out → EVAL in → QUERY out (one per round) → RESULT in (one per round)
+ *   OPRF out → HELLO in → EVAL in → QUERY out (one per unit) → RESULT in (per unit)
  * and, at the end, every label found for each of its keys.
  *
- * Reveals to the owner: the padded batch size (blinded elements, 32 B each, uniformly random)
- * and the round count (a function of the padded size); ciphertexts under a fresh per-session
- * BFV key. Learns: for each of its keys, the labels of every owner entry with that key (none
- * when absent), with false-positive probability ≤ bundles·2^(−8·checkBytes) per key (params.ts);
+ * The batch is padded to its bucket and the geometry and unit count follow from the padded size
+ * alone (query-plan.ts), so they are fixed before any key is hashed.
+ * Reveals to the owner: the padded batch size (blinded elements, 32 B each, uniformly random),
+ * the geometry and unit count (functions of the padded size; one more unit with probability
+ * ≤ 2^−30 when the keys overflow the plan); ciphertexts under a fresh per-session BFV key.
+ * Learns: for each of its keys, the labels of every owner entry with that key (none when
+ * absent), with false-positive probability ≤ bundles·2^(−8·checkBytes) per key (params.ts);
  * nothing about entries whose key it did not ask for (their labels are encrypted under label
  * keys only the OPRF key holder can derive).
- * Cost per key: one OPRF round (2 scalar mults); per round: K encryptions (~0.7 ms each,
- * ~14 KB each up) and bundles × L decryptions (~0.3 ms each, ~28 KB each down).
+ * Cost per key: one OPRF evaluation (2 scalar mults + hash-to-group); per unit: K encryptions
+ * (~0.7 ms each, ~14 KB each up) and bundles × L decryptions (~0.3 ms each, ~28 KB each down).
  *
  * Imports no other layer of the project.
  */
+import { randomBytes } from 'node:crypto';
 import type { BfvContext } from './bfv.js';
 import { QueryKeys } from './bfv.js';
-import { binOf, itemFromOprfOutput, type LookupItem } from './items.js';
+import { hashValue, itemFromOprfOutput, MAX_HASH_FUNCTIONS, type LookupItem } from './items.js';
 import { decryptLabel } from './label-cipher.js';
 import {
   decodeHello, decodeOprfResponse, decodeResult, encodeOprfRequest, encodeQuery, type Hello,
 } from './messages.js';
 import { ELEMENT_BYTES, hashToGroup, OprfBlinding, type RandomBytes, type Sodium } from './oprf.js';
-import { assignRounds, labelFeltsAt, paddedBatchSize, queryPowerVectors, roundsFor } from './query-rounds.js';
-import { MAX_BUNDLES, MAX_ITEMS_PER_BIN } from './params.js';
-import { randomBytes } from 'node:crypto';
+import { FELTS_PER_ITEM, MAX_BUNDLES, MAX_ITEMS_PER_BIN, POLY_MODULUS_DEGREE, type Geometry } from './params.js';
+import { chooseGeometry, labelFeltsAt, paddedBatchSize, planUnits, queryPowerVectors, unitsFor, type QueryUnit } from './query-plan.js';
 
 export class LookupReceiver {
   private hello: Hello | undefined;
   private blinding: OprfBlinding | undefined;
   private items: LookupItem[] = [];
-  private rounds: Int32Array[] = [];
+  private felts = new Uint16Array(0);
+  private plan: QueryUnit[] = [];
+  /** Per unit: which bundles have been answered. */
+  private answered: Uint8Array[] = [];
+  private readonly unitDone: boolean[] = [];
   private readonly found: Uint8Array[][];
-  private readonly answered = new Set<number>();
   private keys: QueryKeys | undefined;
   readonly paddedSize: number;
+  readonly geometry: Geometry;
+  /** Units announced in the OPRF frame (the plan may add overflow units). */
+  readonly announcedUnits: number;
 
   constructor(
     private readonly sodium: Sodium,
@@ -44,17 +53,9 @@ export class LookupReceiver {
     private readonly random: RandomBytes = (n) => new Uint8Array(randomBytes(n)),
   ) {
     this.paddedSize = paddedBatchSize(inputs.length);
+    this.geometry = chooseGeometry(this.paddedSize);
+    this.announcedUnits = unitsFor(this.paddedSize, this.geometry);
     this.found = inputs.map(() => []);
-  }
-
-  acceptHello(frame: Uint8Array): Hello {
-    const hello = decodeHello(frame);
-    const { itemsPerBin, labelPolys, checkBytes } = hello.shape;
-    if (itemsPerBin < 1 || itemsPerBin > MAX_ITEMS_PER_BIN || labelPolys < 1 || labelPolys > 32 || checkBytes < 1 || checkBytes > 16 || hello.bundles > MAX_BUNDLES) {
-      throw new RangeError('the owner announced an invalid table shape');
-    }
-    this.hello = hello;
-    return hello;
   }
 
   /** The OPRF frame: real keys blinded, padded with random group elements to the bucket size. */
@@ -63,61 +64,91 @@ export class LookupReceiver {
     const padded = new Uint8Array(this.paddedSize * ELEMENT_BYTES);
     padded.set(this.blinding.blinded, 0);
     for (let i = this.inputs.length; i < this.paddedSize; i++) padded.set(hashToGroup(this.sodium, this.random(32)), i * ELEMENT_BYTES);
-    return encodeOprfRequest(roundsFor(this.paddedSize), padded);
+    return encodeOprfRequest({ geometry: this.geometry, units: this.announcedUnits, blinded: padded });
   }
 
-  /** Takes the owner's evaluations; returns how many rounds will be sent. */
+  acceptHello(frame: Uint8Array): Hello {
+    const hello = decodeHello(frame);
+    const { itemsPerBin, labelPolys, checkBytes } = hello.shape;
+    if (hello.geometry !== this.geometry) throw new RangeError(`the owner described the ${hello.geometry} geometry, not ${this.geometry}`);
+    if (itemsPerBin < 1 || itemsPerBin > MAX_ITEMS_PER_BIN || labelPolys < 1 || labelPolys > 32 || checkBytes < 1 || checkBytes > 16 || hello.bundles > MAX_BUNDLES) {
+      throw new RangeError('the owner announced an invalid table shape');
+    }
+    this.hello = hello;
+    return hello;
+  }
+
+  /** Takes the owner's evaluations; returns how many query units will be sent. */
   acceptOprfResponse(frame: Uint8Array): number {
     if (!this.blinding) throw new Error('OPRF response before the request');
     const evaluated = decodeOprfResponse(frame);
     if (evaluated.length !== this.paddedSize * ELEMENT_BYTES) throw new RangeError('the owner evaluated a different number of elements');
     const outputs = this.blinding.finalize(evaluated.subarray(0, this.inputs.length * ELEMENT_BYTES));
     this.items = outputs.map(itemFromOprfOutput);
-    this.rounds = assignRounds(this.items.map((i) => binOf(i.output)), roundsFor(this.paddedSize));
-    return this.rounds.length;
+    this.felts = new Uint16Array(this.items.length * FELTS_PER_ITEM);
+    const hashes = new Uint32Array(this.items.length * MAX_HASH_FUNCTIONS);
+    this.items.forEach((item, i) => {
+      this.felts.set(item.felts, i * FELTS_PER_ITEM);
+      for (let f = 0; f < MAX_HASH_FUNCTIONS; f++) hashes[i * MAX_HASH_FUNCTIONS + f] = hashValue(item.output, f);
+    });
+    this.plan = planUnits(this.geometry, hashes, this.items.length, this.announcedUnits, this.random);
+    return this.plan.length;
   }
 
-  get roundCount(): number {
-    return this.rounds.length;
+  get unitCount(): number {
+    return this.plan.length;
   }
 
-  /** The QUERY frame of round `r`. */
-  query(r: number): Uint8Array {
+  /** The QUERY frame of unit `u`. */
+  query(u: number): Uint8Array {
     if (!this.hello) throw new Error('query before HELLO');
+    const unit = this.plan[u];
+    if (!unit) throw new RangeError(`no query unit ${u}`);
     this.keys ??= new QueryKeys(this.bfv);
-    const vectors = queryPowerVectors(this.rounds[r], this.items.map((i) => i.felts), this.hello.shape.itemsPerBin);
-    return encodeQuery(r, vectors.map((v) => this.keys!.encrypt(v)));
+    const vectors = queryPowerVectors(unit.keys, this.felts, this.hello.shape.itemsPerBin);
+    return encodeQuery({ unit: u, block: unit.block, powers: vectors.map((v) => this.keys!.encrypt(v)) });
   }
 
-  /** Decrypts one RESULT frame and records the labels it carries for that round's keys. */
+  /** Decrypts one RESULT frame (a slice of one unit's bundles) and records the labels it carries; returns the unit. */
   acceptResult(frame: Uint8Array): number {
-    if (!this.hello || !this.keys) throw new Error('result before query');
-    const { round, results } = decodeResult(frame);
-    if (round >= this.rounds.length || this.answered.has(round)) throw new RangeError(`unexpected result for round ${round}`);
-    if (results.length !== this.hello.bundles || results.some((r) => r.length !== this.hello!.shape.labelPolys)) {
+    const hello = this.hello;
+    if (!hello || !this.keys) throw new Error('result before query');
+    const { unit, firstBundle, results } = decodeResult(frame);
+    if (unit >= this.plan.length || this.unitDone[unit]) throw new RangeError(`unexpected result for unit ${unit}`);
+    if (firstBundle + results.length > hello.bundles || results.some((r) => r.length !== hello.shape.labelPolys)) {
       throw new RangeError('result does not match the announced table shape');
     }
-    this.answered.add(round);
-    const assigned = this.rounds[round];
+    const answered = (this.answered[unit] ??= new Uint8Array(hello.bundles));
+    for (let i = 0; i < results.length; i++) {
+      if (answered[firstBundle + i]) throw new RangeError(`bundle ${firstBundle + i} of unit ${unit} answered twice`);
+      answered[firstBundle + i] = 1;
+    }
+    const keys = this.plan[unit].keys;
     for (const perBundle of results) {
-      const slots = perBundle.map((ct) => (ct.length === 0 ? new Uint32Array(2048) : this.keys!.decrypt(ct)));
-      for (let bin = 0; bin < assigned.length; bin++) {
-        const key = assigned[bin];
+      const slots = perBundle.map((ct) => (ct.length === 0 ? new Uint32Array(POLY_MODULUS_DEGREE) : this.keys!.decrypt(ct)));
+      for (let bin = 0; bin < keys.length; bin++) {
+        const key = keys[bin];
         if (key < 0) continue;
-        const label = decryptLabel(labelFeltsAt(slots, bin), this.items[key].labelKey, this.hello.shape.checkBytes);
+        const label = decryptLabel(labelFeltsAt(slots, bin), this.items[key].labelKey, hello.shape.checkBytes);
         if (label) this.found[key].push(label);
       }
     }
-    return round;
+    this.unitDone[unit] = answered.every((a) => a === 1);
+    return unit;
+  }
+
+  /** True once every bundle of unit `u` has been answered. */
+  unitComplete(u: number): boolean {
+    return this.unitDone[u] === true;
   }
 
   get complete(): boolean {
-    return this.answered.size === this.rounds.length;
+    return this.plan.length > 0 && this.plan.every((_, u) => this.unitDone[u]);
   }
 
-  /** Labels found per input key (in input order), once every round is answered. */
+  /** Labels found per input key (in input order), once every unit is answered. */
   labels(): Uint8Array[][] {
-    if (!this.complete) throw new Error('not every round has been answered');
+    if (!this.complete) throw new Error('not every query unit has been answered');
     return this.found;
   }
 
