@@ -9,6 +9,9 @@
  * What the hub sees is exactly what EXPLAIN states: blinded elements and the holders' blinded
  * answers, tokens with the uploading lender and bucket, and for a query the requester, its
  * grouped tokens, the bucket range and the lenders counted — never an ID or a plain hash.
+ * What a requester sees besides its counts: which of the lenders it counts have not uploaded
+ * under the query's epoch and when the hub last heard from them (upload-status.ts) — already
+ * public to alliance members operationally, as the epoch switch waits for those uploads.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
@@ -28,6 +31,7 @@ import {
 import { HolderRelay, HolderSessionPool, type RelayHost } from './holder-relay.js';
 import type { DedupeNode, DedupeTable } from './services.js';
 import { requestJson } from './session-io.js';
+import { uploadStatus } from './upload-status.js';
 
 /** A holder that failed is skipped for this long before it is tried again. */
 const HOLDER_RETRY_MS = 30_000;
@@ -49,6 +53,8 @@ export class HubService implements RelayHost {
   private readonly indexes = new Map<string, TokenIndex>();
   private readonly lenderLocks = new Map<string, Promise<unknown>>();
   private readonly holderDownUntil = new Map<string, number>();
+  /** When each lender's last sync session began, per table (in memory: "since the hub started"). */
+  private readonly lastHeard = new Map<string, number>();
   private roundRobin = 0;
   private readonly sessions = new HolderSessionPool();
   private ticking: Promise<void> | undefined;
@@ -283,6 +289,7 @@ export class HubService implements RelayHost {
 
   /** A lender's sync: evaluations for its new keys, then its row changes per epoch. */
   private async sync(ctx: PartyProtocolContext, t: DedupeTable, lender: number): Promise<void> {
+    this.lastHeard.set(`${t.name}#${ctx.requester}`, Date.now());
     const live = (this.epochs.get(t.name) ?? []).filter((e) => e.state !== 'retired');
     await ctx.channel.send(encodeJson({
       epochs: live.map((e) => ({ epoch: e.epoch, state: e.state, rows: this.indexes.get(key(t.name, e.epoch))?.rowsOf(lender) ?? 0, filled: e.filled.has(ctx.requester) })),
@@ -386,6 +393,7 @@ export class HubService implements RelayHost {
     let epoch: EpochRecord | undefined;
     let keys = 0;
     let groups = 0;
+    let statusSent = false;
     try {
       for (;;) {
         const frame = await ctx.channel.receive();
@@ -403,6 +411,13 @@ export class HubService implements RelayHost {
           const q = decodeGroups(frame);
           const index = this.indexes.get(key(t.name, q.epoch));
           if (!index || (epoch && epoch.epoch !== q.epoch)) throw new SqlError(SqlState.protocolViolation, `GROUPS for epoch ${q.epoch}, which this query did not evaluate under`);
+          if (request.status && !statusSent) {
+            // Once per query, before its first counts (a lender uploading meanwhile is counted yet
+            // still listed: the warning errs on the cautious side).
+            const e = epoch ?? this.liveEpoch(t, q.epoch);
+            await ctx.channel.send(encodeJson(uploadStatus(e.epoch, request.lenders, e.filled, (l) => this.lastHeard.get(`${t.name}#${l}`), Date.now())));
+            statusSent = true;
+          }
           const g = q.offsets.length - 1;
           const counts = new Uint32Array(g);
           for (let i = 0; i < g; i++) {

@@ -4,7 +4,7 @@
  *
  * | protocol         | from → to            | what |
  * |------------------|----------------------|------|
- * | `dedupe-hub/1`   | lender → hub         | `sync`: evaluate blinded keys (relayed), upload rows; `query`: evaluate, count per group |
+ * | `dedupe-hub/1`   | lender → hub         | `sync`: evaluate blinded keys (relayed), upload rows; `query`: evaluate, count per group (and, if asked, which counted lenders have not uploaded) |
  * | `toprf-eval/1`   | hub → key holder     | evaluate blinded elements with the holder's share for an epoch and holder set |
  * | `toprf-keygen/1` | hub → key holder, key holder → key holder | deal / share / finalize / retire an epoch key |
  * | `dedupe-local/1` | a node → itself      | a node's own background job (lender sync, hub bookkeeping) with its database and audit log |
@@ -32,6 +32,8 @@ export interface HubQueryRequest {
   hi: number | null;
   mode: 'count' | 'flag';
   threshold?: number;
+  /** The requester reads an upload-status frame before the first COUNTS (upload-status.ts). */
+  status?: boolean;
 }
 
 export type HubRequest = HubSyncRequest | HubQueryRequest;
@@ -69,12 +71,13 @@ export function parseHubRequest(params: unknown): HubRequest {
   if (!isObject(params) || !isTable(params.table)) bad('dedupe hub request: expected { op, table }');
   if (params.op === 'sync') return { op: 'sync', table: params.table };
   if (params.op !== 'query') bad(`dedupe hub request: unknown op ${JSON.stringify(params.op)}`);
-  const { lenders, lo, hi, mode, threshold } = params;
+  const { lenders, lo, hi, mode, threshold, status } = params;
   if (!Array.isArray(lenders) || !lenders.every(isName) || lenders.length > 10_000) bad('dedupe hub query: lenders must be a list of node names');
   if (!isBucket(lo) || !isBucket(hi)) bad('dedupe hub query: lo and hi must be integers or null');
   if (mode !== 'count' && mode !== 'flag') bad('dedupe hub query: mode must be count or flag');
   if (mode === 'flag' && (!Number.isInteger(threshold) || (threshold as number) < 1)) bad('dedupe hub query: flag mode needs a positive integer threshold');
-  return { op: 'query', table: params.table, lenders: lenders as string[], lo, hi, mode, ...(mode === 'flag' ? { threshold: threshold as number } : {}) };
+  if (status !== undefined && typeof status !== 'boolean') bad('dedupe hub query: status must be a boolean');
+  return { op: 'query', table: params.table, lenders: lenders as string[], lo, hi, mode, ...(mode === 'flag' ? { threshold: threshold as number } : {}), ...(status ? { status: true } : {}) };
 }
 
 function parseHolderList(v: unknown): string[] {

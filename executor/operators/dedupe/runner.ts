@@ -7,6 +7,8 @@
  *    by t key holders through the hub, unblinded here (one evaluation per distinct key);
  * 3. sends the tokens grouped, with the bucket range and the lenders to count, and gets back
  *    per group the number of distinct lenders (or only the over-threshold flag);
+ *    — and, before the first counts, which of those lenders have not uploaded under that epoch
+ *    (a WARNING notice to the analyst: the answer stands but misses their applications);
  * 4. writes one row per group with a match (inner-join semantics; a global aggregate always
  *    has its one row) into the stage's temp table.
  *
@@ -20,7 +22,7 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { DedupeParams } from '../../../planner/operators/dedupe.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
-import { decodeAnswers, decodeCounts, encodeElements, encodeGroups, MAX_QUERY_TOKENS } from '../../protocols/toprf/messages.js';
+import { decodeAnswers, decodeCounts, decodeJson, encodeElements, encodeGroups, expectFrame, FrameType, MAX_QUERY_TOKENS } from '../../protocols/toprf/messages.js';
 import { TOKEN_BYTES } from '../../protocols/toprf/threshold-oprf.js';
 import type { OperatorRunContext } from '../registry.js';
 import { asSqlError, DEDUPE_HUB_PROTOCOL, type HubQueryRequest } from './protocol.js';
@@ -28,6 +30,7 @@ import { dedupeNode } from './services.js';
 import { finishSession } from './session-io.js';
 import { bucketRange } from './time-range.js';
 import { toprfPool } from './toprf-pool.js';
+import { parseUploadStatus, uploadStatusNotice } from './upload-status.js';
 
 const EVAL_BATCH = 8192;
 const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -140,6 +143,7 @@ async function askHub(
     hi: range.hi,
     mode: params.mode,
     ...(params.threshold !== undefined ? { threshold: params.threshold } : {}),
+    status: true,
   };
   const { signal } = context;
   const channel = await hub.openProtocol({ queryId: context.queryId, protocol: DEDUPE_HUB_PROTOCOL, params: request, timeoutMs: context.timeoutMs }, signal);
@@ -175,7 +179,14 @@ async function askHub(
         offsets[i - start + 1] = at;
       }
       await channel.send(encodeGroups(epoch, frameTokens, offsets));
-      counts.set(decodeCounts(await channel.receive(), g - start), start);
+      let frame = await channel.receive();
+      // The upload status precedes the first COUNTS (a hub predating it sends COUNTS only).
+      if (start === 0 && expectFrame(frame, FrameType.Json, FrameType.Counts) === FrameType.Json) {
+        const notice = uploadStatusNotice(params.table, parseUploadStatus(decodeJson(frame), epoch, params.lenders), params.lenders.length);
+        if (notice) context.notice(notice);
+        frame = await channel.receive();
+      }
+      counts.set(decodeCounts(frame, g - start), start);
     }
     finishSession(channel);
     return counts;

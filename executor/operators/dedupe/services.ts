@@ -12,6 +12,7 @@
  * database connection and audit log exactly like a session from a peer, and nothing else.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { NodeConfig, FederatedTableConfig } from '../../../connectors/config-types.js';
 import type { PartyConnector } from '../../../connectors/connector.js';
 import { createFrameChannelPair } from '../../../connectors/frame-pair.js';
@@ -81,6 +82,12 @@ export class DedupeNode {
     this.name = config.name;
     this.logger = options.logger ?? { info: () => undefined, warn: () => undefined };
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 60_000;
+    // Every session the node opens on its own behalf listens on this signal until it ends: the
+    // hub's pooled key-holder sessions (t per concurrent lender session, kept while idle up to
+    // 20 s), key generation, local jobs. So a hub serving a dozen lenders at once legitimately
+    // holds dozens of listeners; each is removed when its session closes (not a leak), hence
+    // no limit rather than Node's default warning at 11.
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** Aborted when the node shuts down (long-running background work stops). */

@@ -6,7 +6,7 @@
  *
  * | frame    | layout                                                            | used for |
  * |----------|-------------------------------------------------------------------|----------|
- * | JSON     | 1, UTF-8 JSON object                                              | hellos, acknowledgements, key-generation messages |
+ * | JSON     | 1, UTF-8 JSON object                                              | hellos, acknowledgements, key-generation messages, a query's upload status |
  * | ELEMENTS | 2, u32 epoch, u32 n, n × 32-byte ristretto255 encodings           | blinded elements (lender→hub→holder), one holder's answers |
  * | ANSWERS  | 3, u32 epoch, u8 m, u32 n, m × n × 32                             | the m holders' answers, relayed hub→lender |
  * | ROWS     | 4, u32 epoch, u8 op (1 add, 2 remove), u32 n, n × (16-byte token, i32 bucket) | a lender's upload |
