@@ -36,6 +36,8 @@ export class BindContext {
   /** The session's `dp.*` settings (without the prefix): defaults for DP aggregates' privacy options. */
   privacyDefaults: Record<string, string> = {};
   private readonly used = new Set<string>();
+  /** Next suffix to try per base name: a 100-member federated union asks for each name 100 times. */
+  private readonly nextSuffix = new Map<string, number>();
   private aliasCounter = 0;
 
   constructor(catalog: Catalog, paramHints: (SqlType | undefined)[] = []) {
@@ -57,7 +59,13 @@ export class BindContext {
     if (!clean || /^[0-9]/.test(clean)) clean = `c_${clean}`;
     if (clean.startsWith('__')) clean = clean.replace(/^_+/, '');
     let name = clean;
-    for (let i = 2; this.used.has(name); i++) name = `${clean}_${i}`;
+    let i = this.nextSuffix.get(clean) ?? 2;
+    if (this.used.has(name)) {
+      // A generated name (`x_2`) may itself have been taken as a base earlier: keep probing.
+      do name = `${clean}_${i++}`;
+      while (this.used.has(name));
+    }
+    this.nextSuffix.set(clean, i);
     this.used.add(name);
     return name;
   }
