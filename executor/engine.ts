@@ -92,8 +92,17 @@ export class FederatedEngine implements QueryEngine {
   /** The current catalog with the pg_catalog generation that describes it. */
   async snapshot(options: { fresh?: boolean } = {}): Promise<CatalogSnapshot> {
     if (options.fresh && !this.inflight) this.cache.clear();
-    if (this.inflight) return this.inflight;
-    this.inflight = this.refreshCatalog().finally(() => {
+    const joined = this.inflight !== undefined;
+    const snapshot = await this.refreshOrJoin();
+    // A refresh that began before this call (the one at start-up, typically, while the other
+    // nodes were still starting) may have found a party down that is up by now: ask again
+    // rather than fail this statement on what it saw.
+    if (joined && snapshot.catalog.unavailable.size > 0) return this.refreshOrJoin();
+    return snapshot;
+  }
+
+  private refreshOrJoin(): Promise<CatalogSnapshot> {
+    this.inflight ??= this.refreshCatalog().finally(() => {
       this.inflight = undefined;
     });
     return this.inflight;

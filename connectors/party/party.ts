@@ -119,15 +119,31 @@ export class Party implements PartyService {
 
   async executeFragment(requester: string, request: FragmentRequest, signal: AbortSignal): Promise<FragmentStream> {
     const queryId = typeof request.queryId === 'string' && request.queryId ? request.queryId : randomUUID();
-    const sql = await this.prepare(requester, queryId, request.sql, undefined, 'fragment');
-    return this.run(sql, requester, queryId, request.timeoutMs, signal);
+    const { sql, audited } = await this.check(requester, queryId, request.sql, undefined, 'fragment');
+    // The audit record's durable write overlaps with opening the query; the stream waits for
+    // it before its first row, so nothing is released unaudited.
+    audited.catch(() => undefined); // observed by the stream; a failed open must not leave it unhandled
+    return this.run(sql, requester, queryId, request.timeoutMs, signal, audited);
+  }
+
+  private async prepare(requester: string, queryId: string, text: string, uses: ColumnUse[] | undefined, kind: 'fragment' | 'protocol_input'): Promise<string> {
+    const { sql, audited } = await this.check(requester, queryId, text, uses, kind);
+    await audited;
+    return sql;
   }
 
   /**
    * Parses, binds (against this party's tables only) and policy-checks SQL a requester sent,
-   * returning the DuckDB SQL this party will run. Every refusal is audited.
+   * returning the DuckDB SQL this party will run and the pending durable write of its audit
+   * record (`prepare` waits for it). Every refusal is audited before it is thrown.
    */
-  private async prepare(requester: string, queryId: string, text: string, uses: ColumnUse[] | undefined, kind: 'fragment' | 'protocol_input'): Promise<string> {
+  private async check(
+    requester: string,
+    queryId: string,
+    text: string,
+    uses: ColumnUse[] | undefined,
+    kind: 'fragment' | 'protocol_input',
+  ): Promise<{ sql: string; audited: Promise<void> }> {
     if (this.closed) throw new SqlError(SqlState.connectionFailure, `party "${this.name}" is shutting down`);
     if (!this.isKnownRequester(requester)) {
       await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: 'unknown requester' });
@@ -146,8 +162,8 @@ export class Party implements PartyService {
       await this.audit.append({ requester, queryId, event: 'fragment_refused', detail: `${err.sqlstate} ${err.message} | ${text}` });
       throw annotate(err, this.name);
     }
-    await this.audit.append({ requester, queryId, event: kind, detail: uses ? `${text} | uses: ${uses.join(', ')}` : text });
-    return sql;
+    const audited = this.audit.append({ requester, queryId, event: kind, detail: uses ? `${text} | uses: ${uses.join(', ')}` : text });
+    return { sql, audited };
   }
 
   /** Makes `handler` the party side of protocol `name` (see `protocol-context.ts`). */
@@ -221,7 +237,7 @@ export class Party implements PartyService {
     return t.local;
   }
 
-  private async run(sql: string, requester: string, queryId: string, timeoutMs: number, signal: AbortSignal): Promise<FragmentStream> {
+  private async run(sql: string, requester: string, queryId: string, timeoutMs: number, signal: AbortSignal, audited?: Promise<void>): Promise<FragmentStream> {
     const controller = new AbortController();
     this.active.add(controller);
     const onAbort = () => controller.abort(signal.reason ?? new SqlError(SqlState.queryCanceled, 'canceling statement due to user request'));
@@ -249,6 +265,9 @@ export class Party implements PartyService {
         let outcome: 'fragment_done' | 'fragment_failed' = 'fragment_failed';
         let detail = 'stopped by the requester';
         try {
+          if (audited) await audited.catch((e: unknown) => {
+            throw new SqlError(SqlState.internalError, `could not write the audit log: ${e instanceof Error ? e.message : String(e)}`);
+          });
           for await (const batch of stream) {
             rows += batch.numRows;
             yield batch;
@@ -260,7 +279,9 @@ export class Party implements PartyService {
           throw annotate(e instanceof SqlError ? e : new SqlError(SqlState.internalError, detail), party);
         } finally {
           cleanup();
-          await audit.append({ requester, queryId, event: outcome, detail }).catch(() => undefined);
+          // Chained now, written with the next group commit (close() drains it): the end of the
+          // stream does not wait for a commit of its own.
+          void audit.append({ requester, queryId, event: outcome, detail }).catch(() => undefined);
         }
       }
       const iterable = batches();
