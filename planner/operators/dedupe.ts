@@ -187,10 +187,10 @@ function findShape(node: LogicalPlan): Shape | undefined {
 type Source = { kind: 'party' } | { kind: 'column'; column: string };
 
 /**
- * Where column `name` of `plan` comes from in every member of the federated union below it:
- * PARTY, or one source column with the same name at every member; undefined otherwise.
+ * Follows column `name` down through projections (plain column references only) and filters:
+ * the first other node and the column's name there; undefined when a projection computes it.
  */
-function sourceOf(plan: LogicalPlan, name: string): Source | undefined {
+function throughRenames(plan: LogicalPlan, name: string): { node: LogicalPlan; column: string } | undefined {
   let p = plan;
   let column = name;
   while (p.kind === 'project' || p.kind === 'filter') {
@@ -201,6 +201,18 @@ function sourceOf(plan: LogicalPlan, name: string): Source | undefined {
     }
     p = p.input;
   }
+  return { node: p, column };
+}
+
+
+/**
+ * Where column `name` of `plan` comes from in every member of the federated union below it:
+ * PARTY, or one source column with the same name at every member; undefined otherwise.
+ */
+function sourceOf(plan: LogicalPlan, name: string): Source | undefined {
+  const traced = throughRenames(plan, name);
+  if (!traced) return undefined;
+  const { node: p, column } = traced;
   if (p.kind !== 'setop' || !p.federated) return undefined;
   const index = p.columns.findIndex((c) => c.name === column);
   if (index < 0) return undefined;
@@ -214,16 +226,9 @@ function sourceOf(plan: LogicalPlan, name: string): Source | undefined {
 }
 
 function memberSource(plan: LogicalPlan, name: string): Source | undefined {
-  let p = plan;
-  let column = name;
-  while (p.kind === 'project' || p.kind === 'filter') {
-    if (p.kind === 'project') {
-      const item = p.items.find((i) => i.column.name === column);
-      if (!item || item.expr.kind !== 'column') return undefined;
-      column = item.expr.name[0];
-    }
-    p = p.input;
-  }
+  const traced = throughRenames(plan, name);
+  if (!traced) return undefined;
+  const { node: p, column } = traced;
   if (p.kind !== 'scan') return undefined;
   if (p.partyColumn?.name === column) return { kind: 'party' };
   const c = p.columns.find((sc) => sc.column.name === column);
