@@ -77,22 +77,28 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
   };
   try {
     // Fragments depend on nothing: all of them start at once. Gateway and private stages run
-    // in plan order once every earlier stage is in (their inputs are among those).
+    // in plan order once every earlier stage is in (their inputs are among those). A DuckDB
+    // connection runs one statement at a time (a second one closes the first's pending result),
+    // so every stage's work on the query's connection takes `exclusive` — the parties still
+    // compute and send concurrently; only loading into the gateway is one at a time.
+    const exclusive = serialized();
     const done: Promise<void>[] = [];
     for (const stage of plan.stages) {
       if (stage.kind === 'fragment') {
-        done.push(loadFragment(stage, queryId, run, controller, connection));
+        done.push(loadFragment(stage, queryId, run, controller, connection, exclusive));
         continue;
       }
       const before = [...done];
       done.push(
         (async () => {
           await Promise.all(before);
-          if (stage.kind === 'gateway') {
-            await connection.run(`CREATE TEMP TABLE ${quoteIdent(stage.table)} AS ${stage.sql}`);
-          } else {
-            await runPrivateStage(stage, queryId, run, controller, connection);
-          }
+          await exclusive(async () => {
+            if (stage.kind === 'gateway') {
+              await connection.run(`CREATE TEMP TABLE ${quoteIdent(stage.table)} AS ${stage.sql}`);
+            } else {
+              await runPrivateStage(stage, queryId, run, controller, connection);
+            }
+          });
         })(),
       );
     }
@@ -118,6 +124,7 @@ async function loadFragment(
   run: RunContext,
   controller: AbortController,
   connection: DuckDBConnection,
+  exclusive: Serialized,
 ): Promise<void> {
   const started = performance.now();
   const stream = await startFragment(fragment, queryId, run, controller);
@@ -130,7 +137,7 @@ async function loadFragment(
       yield b;
     }
   })();
-  await loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal }).catch((e) => {
+  await exclusive(() => loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal })).catch((e) => {
     throw e instanceof SqlError && e.sqlstate !== SqlState.internalError ? e : translateFragmentError(e, fragment.party);
   });
   run.onFragmentDone?.(fragment.id, { rows, bytes, ms: performance.now() - started });
@@ -173,6 +180,18 @@ const idleConnections = {
 };
 
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
+/** Runs the functions it is given one at a time, in call order. */
+type Serialized = <T>(work: () => Promise<T>) => Promise<T>;
+
+function serialized(): Serialized {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const result = tail.then(work);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
 const WATCHDOG_GRACE_MS = 2_000;
 
 async function startFragment(
