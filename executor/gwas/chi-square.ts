@@ -10,18 +10,22 @@
 import erfc from '@stdlib/math-base-special-erfc';
 import erfcx from '@stdlib/math-base-special-erfcx';
 
-/** Q(χ² | df) for df 1 or 2; NaN for a negative or non-finite statistic. */
+/**
+ * Q(χ² | df) for the degrees of freedom GWAS tests have (1: allelic, trend, dominant, recessive;
+ * 2: genotypic); NaN for a negative or non-finite statistic.
+ */
 export function chiSquareP(chisq: number, df: number): number {
   if (!(chisq >= 0) || !Number.isFinite(chisq)) return Number.NaN;
   if (df === 1) return erfc(Math.sqrt(chisq / 2));
   if (df === 2) return Math.exp(-chisq / 2);
-  throw new RangeError(`chi-square tail for df = ${df} is not implemented`);
+  throw new RangeError(`chi-square tail: df must be 1 or 2 (the GWAS tests), got ${df}`);
 }
 
 /** log10 Q(χ² | df), finite for every finite χ². */
 export function chiSquareLog10P(chisq: number, df: number): number {
   if (!(chisq >= 0) || !Number.isFinite(chisq)) return Number.NaN;
   if (df === 2) return -chisq / (2 * Math.LN10);
+  if (df !== 1) throw new RangeError(`chi-square tail: df must be 1 or 2 (the GWAS tests), got ${df}`);
   const s = Math.sqrt(chisq / 2);
   const p = erfc(s);
   if (p > 1e-280) return Math.log10(p);

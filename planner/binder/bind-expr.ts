@@ -9,7 +9,7 @@ import { mapExpr } from '../expr-utils.js';
 import { subplanQuery, type LogicalPlan } from '../logical-plan.js';
 import { isFlexible, T, typeFromSqlName, type SqlType } from '../types.js';
 import type { BindContext } from './context.js';
-import { isAggregateName, PRIVATE_OPERATOR_FUNCTIONS } from './functions.js';
+import { isAggregateName } from './functions.js';
 import { misplacedCiError } from './privacy-options.js';
 import type { Scope } from './scope.js';
 import { inferType } from './typing.js';
@@ -87,12 +87,6 @@ function bindFunction(call: FunctionCall, env: ExprEnv): Expr {
   const name = call.name[call.name.length - 1];
   // Valid DP_CI_LOW/HIGH calls were rewritten before binding (privacy-options.ts).
   if (name === 'dp_ci_low' || name === 'dp_ci_high') throw misplacedCiError(call);
-  const missing = PRIVATE_OPERATOR_FUNCTIONS[name];
-  if (missing) {
-    throw new SqlError(SqlState.featureNotSupported, `${name.toUpperCase()} needs ${missing}, which this VeilSQL version does not provide yet`, {
-      position: position(call),
-    });
-  }
   const isWindow = call.over !== undefined;
   const isAggregate = !isWindow && (isAggregateName(name) || call.dp !== undefined) && call.name.length === 1;
   if (isAggregate && env.noAggregates) {

@@ -1,7 +1,7 @@
 /**
  * What the binder needs to know about functions: which names are aggregates, which aggregates
  * only ever release a statistic (vs. an individual value), result types of the common ones,
- * and which names belong to private operators that later issues add.
+ * and which set-returning functions may appear in FROM.
  */
 import { gwasResultType } from '../gwas/result-types.js';
 import { isInteger, isNumeric, T, type SqlType } from '../types.js';
@@ -35,13 +35,6 @@ export const STATISTIC_AGGREGATES = new Set([
 
 /** Aggregates that can be computed as partials per party and combined (for pushdown). */
 export const DECOMPOSABLE = new Set(['count', 'sum', 'min', 'max', 'avg', 'mean', 'bool_and', 'bool_or', 'every']);
-
-/**
- * Functions that belong to a private physical operator not built yet. Until the operator
- * exists the planner refuses them with 0A000, naming the operator (never a fake result).
- */
-export const PRIVATE_OPERATOR_FUNCTIONS: Record<string, string> = {
-};
 
 /**
  * Set-returning functions allowed in FROM. Everything else is refused: DuckDB's table functions
