@@ -12,6 +12,7 @@ import pg from 'pg';
 import { freePort, writeFederation } from '../cli/federation-files.js';
 import { startNodeProcesses } from '../cli/node-processes.js';
 import type { Benchmark, BenchResult } from './run.js';
+import { medianTime } from './timing.js';
 
 const PARTIES = 3;
 const TOTAL_ROWS = Number(process.env.VEILSQL_BENCH_ROWS ?? 1_000_000);
@@ -29,17 +30,6 @@ const QUERIES: { name: string; sql: (table: string) => string }[] = [
   },
 ];
 
-async function median(runs: number, f: () => Promise<unknown>): Promise<number> {
-  await f(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 async function makeData(dir: string): Promise<string[]> {
   const db = await DuckDBInstance.create(':memory:');
@@ -95,8 +85,8 @@ export const benchmark: Benchmark = {
         const metrics = [];
         const details: Record<string, unknown> = { parties: PARTIES, rows: TOTAL_ROWS, runs: RUNS };
         for (const q of QUERIES) {
-          const ours = await median(RUNS, () => client.query(q.sql('bench.events')));
-          const base = await median(RUNS, async () => (await bc.runAndReadAll(q.sql('events'))).getRows());
+          const ours = await medianTime(RUNS, () => client.query(q.sql('bench.events')));
+          const base = await medianTime(RUNS, async () => (await bc.runAndReadAll(q.sql('events'))).getRows());
           metrics.push({ name: q.name, ours, baseline: base, unit: 'ms', ratio: ours / base, goal: 3 });
         }
         return {

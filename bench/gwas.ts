@@ -30,6 +30,7 @@ import { registerPartyProtocols } from '../executor/operators/index.js';
 import '../executor/operators/secure-aggregate/index.js';
 import { simulateGwas } from './gwas-data.js';
 import type { Benchmark, BenchMetric, BenchResult } from './run.js';
+import { medianTime } from './timing.js';
 
 const PARTIES = Number(process.env.VEILSQL_BENCH_GWAS_PARTIES ?? 10);
 const SAMPLES = Number(process.env.VEILSQL_BENCH_GWAS_SAMPLES ?? 500);
@@ -46,17 +47,6 @@ const PLINK_COLUMNS = {
   chr: 'public', snp: 'public', cm: 'public', bp: 'public', allele1: 'public', allele2: 'public', genotype: 'aggregate',
 };
 
-async function median(runs: number, f: () => Promise<unknown>): Promise<number> {
-  await f();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 /** Largest per-party byte count in the operator's final NOTICE (`bytes sent by each party: …`). */
 function maxPartyBytes(notices: string[]): number {
@@ -124,16 +114,16 @@ export const benchmark: Benchmark = {
         },
       };
       try {
-        const plinkMs = await median(RUNS, async () => execFileSync('plink1.9', ['--bfile', sim.pooled!, '--allow-no-sex', '--assoc', '--threads', '2', '--out', join(dir, 'ref')], { stdio: 'pipe' }));
+        const plinkMs = await medianTime(RUNS, async () => execFileSync('plink1.9', ['--bfile', sim.pooled!, '--allow-no-sex', '--assoc', '--threads', '2', '--out', join(dir, 'ref')], { stdio: 'pipe' }));
         notices.length = 0;
-        const gwasMs = await median(RUNS, () => client.query(GWAS_SQL));
+        const gwasMs = await medianTime(RUNS, () => client.query(GWAS_SQL));
         const gwasBytes = maxPartyBytes(notices);
         const top = (await client.query(GWAS_SQL)).rows.slice(0, 3).map((r) => `${String(r.snp)} p=${String(r.p)}`);
 
         notices.length = 0;
-        const sumsMs = await median(RUNS, () => client.query(SUMS_SQL('bench.events')));
+        const sumsMs = await medianTime(RUNS, () => client.query(SUMS_SQL('bench.events')));
         const sumsBytes = maxPartyBytes(notices);
-        const duckMs = await median(RUNS, async () => (await c.runAndReadAll(SUMS_SQL('events'))).getRows());
+        const duckMs = await medianTime(RUNS, async () => (await c.runAndReadAll(SUMS_SQL('events'))).getRows());
 
         const MB = 1024 * 1024;
         const metrics: BenchMetric[] = [

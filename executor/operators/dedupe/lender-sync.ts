@@ -23,6 +23,7 @@ import { quoteIdent, quoteLiteral } from '../../../connectors/duckdb-session.js'
 import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
 import { SqlError, SqlState } from '../../../parser/errors.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { keyId } from '../../protocols/keys/key-numbering.js';
 import {
   decodeAnswers, decodeJson, encodeCommit, encodeElements, encodeRows, MAX_ROWS_PER_FRAME, putRow, ROW_BYTES, UPLOAD_ADD, UPLOAD_REMOVE,
 } from '../../protocols/toprf/messages.js';
@@ -55,7 +56,6 @@ export interface LenderSyncReport {
 
 const TOKENS = '__dedupe_lender_tokens';
 const ROWS = '__dedupe_lender_rows';
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 async function ensureSchema(db: DuckDBConnection): Promise<void> {
   await db.run(`CREATE TABLE IF NOT EXISTS ${TOKENS} (tbl VARCHAR, epoch INTEGER, key BLOB, token BLOB)`);
@@ -133,7 +133,7 @@ export class LenderService {
       for (let i = 0; i < batch.numRows; i++) {
         const canon = canonicalKeyBytes([k.get(i) as string | null], [rule]);
         if (canon === null) continue;
-        const id = latin1(canon);
+        const id = keyId(canon);
         let entry = keys.get(id);
         if (!entry) keys.set(id, (entry = { bytes: canon, buckets: new Set() }));
         entry.buckets.add(Number(b.get(i)));
@@ -181,11 +181,11 @@ export class LenderService {
     const where = `tbl = ${quoteLiteral(t.name)} AND epoch = ${epoch}`;
     const tokens = new Map<string, Uint8Array>();
     for (const r of (await db.runAndReadAll(`SELECT key, token FROM ${TOKENS} WHERE ${where}`)).getRows()) {
-      tokens.set(latin1((r[0] as DuckDBBlobValue).bytes), (r[1] as DuckDBBlobValue).bytes);
+      tokens.set(keyId((r[0] as DuckDBBlobValue).bytes), (r[1] as DuckDBBlobValue).bytes);
     }
     const uploaded = new Set<string>();
     for (const r of (await db.runAndReadAll(`SELECT token, bucket FROM ${ROWS} WHERE ${where}`)).getRows()) {
-      uploaded.add(`${latin1((r[0] as DuckDBBlobValue).bytes)}|${Number(r[1])}`);
+      uploaded.add(`${keyId((r[0] as DuckDBBlobValue).bytes)}|${Number(r[1])}`);
     }
 
     // Tokenise the keys this epoch has no token for yet (two batches in flight).
@@ -216,7 +216,7 @@ export class LenderService {
     const desired = new Map<string, { token: Uint8Array; bucket: number }>();
     for (const [id, v] of keys) {
       const token = tokens.get(id)!;
-      for (const bucket of v.buckets) desired.set(`${latin1(token)}|${bucket}`, { token, bucket });
+      for (const bucket of v.buckets) desired.set(`${keyId(token)}|${bucket}`, { token, bucket });
     }
     const replace = hubEpoch.rows !== uploaded.size;
     const adds = replace ? [...desired.values()] : [...desired].filter(([id]) => !uploaded.has(id)).map(([, r]) => r);

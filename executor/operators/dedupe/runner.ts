@@ -22,6 +22,7 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { DedupeParams } from '../../../planner/operators/dedupe.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { KeyNumbering } from '../../protocols/keys/key-numbering.js';
 import { decodeAnswers, decodeCounts, decodeJson, encodeElements, encodeGroups, expectFrame, FrameType, MAX_QUERY_TOKENS } from '../../protocols/toprf/messages.js';
 import { TOKEN_BYTES } from '../../protocols/toprf/threshold-oprf.js';
 import type { OperatorRunContext } from '../registry.js';
@@ -33,7 +34,6 @@ import { toprfPool } from './toprf-pool.js';
 import { parseUploadStatus, uploadStatusNotice } from './upload-status.js';
 
 const EVAL_BATCH = 8192;
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 interface Groups {
   /** Distinct canonical keys over all groups. */
@@ -44,7 +44,7 @@ interface Groups {
 
 async function readGroups(context: OperatorRunContext, table: string, rule: KeyNormalizationRule | undefined): Promise<Groups> {
   const keys: Uint8Array[] = [];
-  const index = new Map<string, number>();
+  const numbering = new KeyNumbering();
   const members: number[][] = [];
   const result = await context.connection.stream(`SELECT gid, keys FROM ${quoteIdent(table)} ORDER BY gid`);
   for (;;) {
@@ -55,13 +55,8 @@ async function readGroups(context: OperatorRunContext, table: string, rule: KeyN
       for (const item of list instanceof DuckDBListValue ? list.items : []) {
         const canon = canonicalKeyBytes([item === null ? null : String(item)], [rule]);
         if (canon === null) continue;
-        const id = latin1(canon);
-        let k = index.get(id);
-        if (k === undefined) {
-          k = keys.length;
-          keys.push(canon);
-          index.set(id, k);
-        }
+        const k = numbering.number(canon);
+        if (k === keys.length) keys.push(canon);
         own.add(k);
       }
       members[Number(gid)] = [...own];

@@ -19,6 +19,7 @@ import { bindQuery } from '../../../planner/binder/index.js';
 import { Catalog } from '../../../planner/catalog.js';
 import { nodeExpressions, referencedColumns, walkPlan } from '../../../planner/logical-plan.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { KeyNumbering } from '../../protocols/keys/key-numbering.js';
 import { BATCH_ELEMENTS, hashDomain, MAX_BATCH_ELEMENTS, securePermutation } from '../../protocols/psi/ecdh-psi.js';
 import { ELEMENT_BYTES, newPsiKey } from '../../protocols/psi/group-engine.js';
 import { elementsOf, encodeFrame, expectType, FrameType, PsiProtocolError } from '../../protocols/psi/messages.js';
@@ -28,7 +29,6 @@ import { packMessages, psiWorkerPool } from '../../protocols/psi/worker-pool.js'
 import type { PsiJoinRequest } from './protocol-params.js';
 import { nextFrame, pipelined, PIPELINE_WINDOW } from './session-io.js';
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** Parses the text of an exact number into an integer scaled by 10^scale. */
 export function parseScaled(text: string, scale: number): bigint {
@@ -115,7 +115,7 @@ export async function aggregatePartyHandler(ctx: PartyProtocolContext, request: 
   evaluation.catch((e: unknown) => local.abort(e));
 
   // 2. Our keys with their row counts and per-column non-NULL counts and sums.
-  const index = new Map<string, number>();
+  const numbering = new KeyNumbering();
   const distinct: Uint8Array[] = [];
   const counts: number[] = [];
   const nonNull: number[][] = values.map(() => []);
@@ -128,11 +128,8 @@ export async function aggregatePartyHandler(ctx: PartyProtocolContext, request: 
     for (let r = 0; r < batch.numRows; r++) {
       const canon = canonicalKeyBytes(vectors.slice(0, keyCount).map((v) => cellText(v.get(r))), rules);
       if (canon === null) continue;
-      const id = latin1(canon);
-      let k = index.get(id);
-      if (k === undefined) {
-        k = distinct.length;
-        index.set(id, k);
+      const k = numbering.number(canon);
+      if (k === distinct.length) {
         distinct.push(canon);
         counts.push(0);
         for (let v = 0; v < values.length; v++) {
@@ -150,7 +147,7 @@ export async function aggregatePartyHandler(ctx: PartyProtocolContext, request: 
       }
     }
   }
-  index.clear();
+  numbering.clear();
   const oprf = new Uint8Array(distinct.length * ELEMENT_BYTES);
   await pipelined(
     Math.ceil(distinct.length / BATCH_ELEMENTS),

@@ -16,6 +16,7 @@ import { setMaxListeners } from 'node:events';
 import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
 import { SqlError, SqlState } from '../../../parser/errors.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { KeyNumbering } from '../../protocols/keys/key-numbering.js';
 import { BATCH_ELEMENTS, encodePayload, hashDomain, MAX_BATCH_ELEMENTS, RECORDS_PER_FRAME, securePermutation } from '../../protocols/psi/ecdh-psi.js';
 import { ELEMENT_BYTES, newPsiKey } from '../../protocols/psi/group-engine.js';
 import { elementsOf, encodeFrame, expectType, FrameType, PsiProtocolError } from '../../protocols/psi/messages.js';
@@ -26,7 +27,6 @@ import { aggregatePartyHandler } from './party-aggregate.js';
 import { parsePsiJoinRequest } from './protocol-params.js';
 import { asSqlError, nextFrame, pipelined, PIPELINE_WINDOW } from './session-io.js';
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 function cellText(v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -84,7 +84,7 @@ export async function secureJoinPartyHandler(ctx: PartyProtocolContext): Promise
   evaluation.catch((e: unknown) => local.abort(e));
 
   // Our own rows: canonical keys (deduplicated), copy numbers, payloads.
-  const index = new Map<string, number>();
+  const numbering = new KeyNumbering();
   // Flat storage: a million rows as a million small objects would cost more than the data.
   const distinct = new ByteArena();
   const copies = new IntList();
@@ -102,11 +102,8 @@ export async function secureJoinPartyHandler(ctx: PartyProtocolContext): Promise
       const parts = vectors.slice(0, keyCount).map((v) => cellText(v.get(r)));
       const canon = canonicalKeyBytes(parts, rules);
       if (canon === null) continue; // NULL keys never match: nothing to send
-      const id = latin1(canon);
-      let k = index.get(id);
-      if (k === undefined) {
-        k = distinct.length;
-        index.set(id, k);
+      const k = numbering.number(canon);
+      if (k === distinct.length) {
         distinct.push(canon);
         copies.push(0);
       }
@@ -118,7 +115,7 @@ export async function secureJoinPartyHandler(ctx: PartyProtocolContext): Promise
       payloads.push(payload);
     }
   }
-  index.clear();
+  numbering.clear();
 
   // F(y) for our distinct keys, batch by batch on the pool.
   const oprf = new Uint8Array(distinct.length * ELEMENT_BYTES);

@@ -16,6 +16,7 @@ import type { PrivateStage } from '../../../planner/physical-plan.js';
 import { SECURE_JOIN_PROTOCOL } from '../../../planner/operators/secure-join.js';
 import type { SecureJoinAggregateParams } from '../../../planner/operators/secure-join-aggregate.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { keyId } from '../../protocols/keys/key-numbering.js';
 import { BATCH_ELEMENTS, hashDomain, MAX_BATCH_ELEMENTS } from '../../protocols/psi/ecdh-psi.js';
 import { DEFAULT_PSI_SUITE, ELEMENT_BYTES, newBlinding } from '../../protocols/psi/group-engine.js';
 import { elementsOf, encodeFrame, expectType, FrameType, PsiProtocolError } from '../../protocols/psi/messages.js';
@@ -27,7 +28,6 @@ import type { OperatorRunContext } from '../registry.js';
 import type { PsiJoinRequest } from './protocol-params.js';
 import { asSqlError, nextFrame, pipelined, PIPELINE_WINDOW, progressReporter, sessionSignal } from './session-io.js';
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 interface KeyClass {
   group: number;
@@ -69,7 +69,7 @@ async function readGroups(stage: PrivateStage, params: SecureJoinAggregateParams
       }
       const canon = canonicalKeyBytes(row.slice(1 + g).map((v) => (v === null ? null : String(v))), rules);
       if (canon === null) continue;
-      const id = `${group}|${latin1(canon)}`;
+      const id = `${group}|${keyId(canon)}`;
       const entry = weights.get(id);
       if (entry) entry.weight++;
       else weights.set(id, { group, key: canon, weight: 1 });

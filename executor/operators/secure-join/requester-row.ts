@@ -18,6 +18,7 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
 import { SECURE_JOIN_PROTOCOL, type SecureJoinRowParams } from '../../../planner/operators/secure-join.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
+import { KeyNumbering } from '../../protocols/keys/key-numbering.js';
 import { BATCH_ELEMENTS, decodePayload, hashDomain, MAX_BATCH_ELEMENTS, securePermutation } from '../../protocols/psi/ecdh-psi.js';
 import { DEFAULT_PSI_SUITE, ELEMENT_BYTES, newBlinding } from '../../protocols/psi/group-engine.js';
 import { elementsOf, encodeFrame, expectType, FrameType, PsiProtocolError, recordsOf } from '../../protocols/psi/messages.js';
@@ -29,7 +30,6 @@ import type { OperatorRunContext } from '../registry.js';
 import type { PsiJoinRequest } from './protocol-params.js';
 import { asSqlError, nextFrame, pipelined, PIPELINE_WINDOW, progressReporter, sessionSignal } from './session-io.js';
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /** The gateway side's rows: their ids and distinct canonical keys. */
 interface GatewayKeys {
@@ -47,7 +47,7 @@ async function readGatewayKeys(connection: DuckDBConnection, table: string, para
   });
   const rules = params.keys.map((k) => k.normalization as KeyNormalizationRule | undefined);
   const result = await connection.stream(`SELECT rowid, ${keySql.join(', ')} FROM ${quoteIdent(table)}`);
-  const index = new Map<string, number>();
+  const numbering = new KeyNumbering();
   const distinct = new ByteArena();
   const rowIds: number[] = [];
   const rowKey: number[] = [];
@@ -57,13 +57,8 @@ async function readGatewayKeys(connection: DuckDBConnection, table: string, para
     for (const row of chunk.getRows()) {
       const canon = canonicalKeyBytes(row.slice(1).map((v) => (v === null ? null : String(v))), rules);
       if (canon === null) continue;
-      const id = latin1(canon);
-      let k = index.get(id);
-      if (k === undefined) {
-        k = distinct.length;
-        index.set(id, k);
-        distinct.push(canon);
-      }
+      const k = numbering.number(canon);
+      if (k === distinct.length) distinct.push(canon);
       rowIds.push(Number(row[0]));
       rowKey.push(k);
     }
