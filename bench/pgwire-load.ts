@@ -1,7 +1,9 @@
 /**
  * Postgres wire load (issue 3): pgbench (PostgreSQL 15's), 8 clients, 30 s per run, against a
- * gateway of a real `veilsql node` process and against a real PostgreSQL 15 started in the same
- * run, both on loopback without TLS. Queries: `SELECT 1` (what pools and health checks send;
+ * gateway of a real `veilsql node` process with `gateway.workers: auto` (one session process
+ * per core, like PostgreSQL's backends use every core) and against a real PostgreSQL 15 started
+ * in the same run, both on loopback without TLS. VEILSQL_PGBENCH_WORKERS sets the gateway's
+ * process count instead (1 = the single-process gateway). Queries: `SELECT 1` (what pools and health checks send;
  * simple, extended and prepared protocol) and a catalog query the gateway answers from its
  * emulated pg_catalog in DuckDB. Each metric is the time per transaction (1 / TPS), so the
  * ratio is PostgreSQL's TPS over ours; the goal for trivial queries is ≥ 50% of PostgreSQL's
@@ -9,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { freePort, writeFederation } from '../cli/federation-files.js';
@@ -19,6 +21,7 @@ import type { Benchmark, BenchMetric, BenchResult } from './run.js';
 
 const SECONDS = Number(process.env.VEILSQL_PGBENCH_SECONDS ?? 30);
 const CLIENTS = 8;
+const WORKERS: number | 'auto' = process.env.VEILSQL_PGBENCH_WORKERS ? Number(process.env.VEILSQL_PGBENCH_WORKERS) : 'auto';
 
 interface Pgbench {
   tps: number;
@@ -66,7 +69,7 @@ export const benchmark: Benchmark = {
           name: 'bank',
           port: partyPort,
           tables: [{ name: 'accounts', source: table, columns: { id: 'public', region: 'public' } }],
-          gateway: { port: gatewayPort, auth: 'scram-sha-256', users: { analyst: { password: 'analyst' } } },
+          gateway: { port: gatewayPort, auth: 'scram-sha-256', users: { analyst: { password: 'analyst' } }, workers: WORKERS },
         }],
       });
       const nodes = await startNodeProcesses(fed.nodes, { onLine: (node, line, stream) => { if (stream === 'stderr') console.error(`[${node}] ${line}`); } });
@@ -84,7 +87,7 @@ export const benchmark: Benchmark = {
           ['catalog query', 'prepared', undefined],
         ];
         const metrics: BenchMetric[] = [];
-        const details: Record<string, unknown> = { seconds: SECONDS, clients: CLIENTS, postgres: postgres.version };
+        const details: Record<string, unknown> = { seconds: SECONDS, clients: CLIENTS, gatewayProcesses: WORKERS === 'auto' ? availableParallelism() : WORKERS, postgres: postgres.version };
         for (const [query, mode, goal] of runs) {
           const ours = await pgbench(gatewayPort, 'analyst', 'analyst', 'veilsql', scripts[query], mode);
           const theirs = await pgbench(postgres.port, 'postgres', '', 'postgres', scripts[query], mode);
@@ -100,7 +103,7 @@ export const benchmark: Benchmark = {
         }
         return {
           name: 'pgwire-load',
-          description: `pgbench, ${CLIENTS} clients, ${SECONDS} s per run, against the gateway of a veilsql node process vs PostgreSQL 15 (loopback, no TLS)`,
+          description: `pgbench, ${CLIENTS} clients, ${SECONDS} s per run, against the gateway of a veilsql node (${details['gatewayProcesses']} gateway processes) vs PostgreSQL 15 (loopback, no TLS)`,
           metrics,
           details,
         };

@@ -22,7 +22,7 @@ export interface NodeSpec {
   name: string;
   port: number;
   tables: TableSpec[];
-  gateway?: { port: number; auth?: 'trust' | 'scram-sha-256'; users?: Record<string, { password: string }>; fragment_timeout?: string };
+  gateway?: { port: number; auth?: 'trust' | 'scram-sha-256'; users?: Record<string, { password: string }>; fragment_timeout?: string; workers?: number | 'auto' };
   role?: 'party' | 'hub';
 }
 
@@ -68,6 +68,7 @@ export async function writeFederation(dir: string, spec: FederationSpec): Promis
               auth: n.gateway.auth ?? 'trust',
               users: n.gateway.users ?? { analyst: { password: 'analyst' } },
               ...(n.gateway.fragment_timeout ? { fragment_timeout: n.gateway.fragment_timeout } : {}),
+              ...(n.gateway.workers !== undefined ? { workers: n.gateway.workers } : {}),
             },
           }
         : {}),

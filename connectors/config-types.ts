@@ -77,6 +77,9 @@ export interface GatewayUser {
   scramVerifier?: string;
 }
 
+/** Most processes one gateway may have (process ids of Postgres cancel keys carry the index in 7 bits). */
+export const MAX_GATEWAY_PROCESSES = 128;
+
 export interface GatewayConfig {
   host: string;
   port: number;
@@ -85,6 +88,11 @@ export interface GatewayConfig {
   users: Map<string, GatewayUser>;
   /** Per-fragment timeout for queries planned by this gateway, in milliseconds. */
   fragmentTimeoutMs: number;
+  /**
+   * Processes serving client sessions, this node's own included (default 1). More use more
+   * cores for many concurrent sessions; the extra ones reach this node's party over mutual TLS.
+   */
+  workers: number;
 }
 
 export interface NodeConfig {

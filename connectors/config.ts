@@ -12,6 +12,7 @@
  * - `database` defaults to `:memory:`.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { isSeq } from 'yaml';
 import type { KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
 import { POLICY_LEVELS } from '../planner/catalog-types.js';
@@ -28,6 +29,7 @@ import type {
   PrivacyBudgetConfig,
   TableConfig,
 } from './config-types.js';
+import { MAX_GATEWAY_PROCESSES } from './config-types.js';
 import { ConfigReader, didYouMean, type Located } from './config-reader.js';
 
 export const DEFAULT_MIN_GROUP = 10;
@@ -192,7 +194,7 @@ const COLUMN_POLICY_KEYS = ['level', 'normalize'] as const;
 const NORMALIZE_KEYS = ['trim', 'unicode', 'case'] as const;
 const PRIVACY_KEYS = ['budget'] as const;
 const BUDGET_KEYS = ['epsilon', 'delta', 'period'] as const;
-const GATEWAY_KEYS = ['listen', 'auth', 'users', 'fragment_timeout'] as const;
+const GATEWAY_KEYS = ['listen', 'auth', 'users', 'fragment_timeout', 'workers'] as const;
 const USER_KEYS = ['password', 'scram_verifier'] as const;
 
 /** Loads `node.yaml` and the federation file it names. `text` lets tests skip the disk for node.yaml. */
@@ -367,7 +369,17 @@ function parseGateway(r: ConfigReader, at: Located): GatewayConfig {
   }
   const fragmentTimeoutMs = f.has('fragment_timeout') ? parseDuration(r, f.get('fragment_timeout')!, 's') : DEFAULT_FRAGMENT_TIMEOUT_MS;
   if (fragmentTimeoutMs <= 0) r.fail(f.get('fragment_timeout')!, 'the fragment timeout must be positive');
-  return { host, port, auth, users, fragmentTimeoutMs };
+  const workers = f.has('workers') ? parseWorkers(r, f.get('workers')!) : 1;
+  return { host, port, auth, users, fragmentTimeoutMs, workers };
+}
+
+/** `workers: 4`, or `auto` for one per CPU core (at most MAX_GATEWAY_PROCESSES). */
+function parseWorkers(r: ConfigReader, at: Located): number {
+  const node = at.node as { value?: unknown } | null;
+  const raw = node && 'value' in node ? node.value : undefined;
+  if (raw === 'auto') return Math.min(availableParallelism(), MAX_GATEWAY_PROCESSES);
+  if (typeof raw !== 'number') r.fail(at, `expected a number of processes or auto, got ${JSON.stringify(raw ?? null)}`, 'workers: auto starts one process per CPU core');
+  return r.integer(at, 1, MAX_GATEWAY_PROCESSES);
 }
 
 // ---------------------------------------------------------------------------------------------

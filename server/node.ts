@@ -3,14 +3,16 @@
  * served over mutual TLS, and — when node.yaml has a `gateway:` section — the Postgres wire
  * gateway for this organisation's analysts, planning queries as this party.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EmbeddedPartyConnector } from '../connectors/embedded-duckdb.js';
 import { loadNodeConfig } from '../connectors/config.js';
 import type { NodeConfig } from '../connectors/config-types.js';
-import type { PartyConnector } from '../connectors/connector.js';
 import { Party } from '../connectors/party/party.js';
-import { RemotePartyConnector } from '../connectors/remote.js';
-import { FederatedEngine } from '../executor/engine.js';
+import type { FederatedEngine } from '../executor/engine.js';
+import { createGatewayEngine } from './gateway-engine.js';
+import { GatewayWorkers } from './pgwire/gateway-workers.js';
+import { buildAuthSetup } from './pgwire/session-host.js';
 import { PartyEndpoint } from './party-endpoint.js';
 import { startPgGateway, type PgGateway } from './pgwire/server.js';
 import { registerPartyProtocols } from '../executor/operators/index.js';
@@ -67,6 +69,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
   let endpoint: PartyEndpoint | undefined;
   let gateway: PgGateway | undefined;
   let engine: FederatedEngine | undefined;
+  let workers: GatewayWorkers | undefined;
   let dedupe: DedupeNode | undefined;
   try {
     endpoint = await PartyEndpoint.fromNodeConfig(config, party, {
@@ -77,31 +80,31 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
     // Multi-lender dedupe roles from federation.yaml's `dedupe:` sections: hub, key holder, lender uploads.
     dedupe = await startDedupeServices(config, party, { logger: log });
     if (config.gateway) {
-      const connectors = new Map<string, PartyConnector>();
-      connectors.set(config.name, new EmbeddedPartyConnector(party, config.name));
-      for (const node of config.federation.nodes.values()) {
-        if (node.name === config.name || node.role !== 'party') continue;
-        connectors.set(node.name, RemotePartyConnector.fromNodeConfig(config, node.name, { requestTimeoutMs: config.gateway.fragmentTimeoutMs + 5_000 }));
-      }
-      engine = await FederatedEngine.create({
-        self: config.name,
-        connectors,
-        federatedTables: [...config.federation.federatedTables.values()],
-        nodeUrls: new Map([...config.federation.nodes.values()].map((n) => [n.name, n.url])),
-        fragmentTimeoutMs: config.gateway.fragmentTimeoutMs,
-      });
+      engine = await createGatewayEngine(config, new EmbeddedPartyConnector(party, config.name));
       const self = config.federation.nodes.get(config.name)!;
+      const tlsFiles = { key: readFileSync(config.key), cert: readFileSync(self.cert) };
+      const authSetup = buildAuthSetup(config.gateway.auth, config.gateway.users, randomBytes(32));
+      if (config.gateway.workers > 1) {
+        workers = await GatewayWorkers.start({
+          count: config.gateway.workers - 1,
+          init: { config, partyUrl: `https://${config.listen.host}:${endpoint.port}`, auth: authSetup, tls: tlsFiles },
+          logger: log,
+        });
+      }
       gateway = await startPgGateway({
         host: config.gateway.host,
         port: options.gatewayPort ?? config.gateway.port,
         engine,
         auth: { method: config.gateway.auth, users: config.gateway.users },
-        tls: { key: readFileSync(config.key), cert: readFileSync(self.cert) },
+        authSetup,
+        tls: tlsFiles,
         logger: { warn: log.warn, error: log.warn },
+        ...(workers ? { workers } : {}),
       });
     }
   } catch (e) {
     await gateway?.close().catch(() => undefined);
+    await workers?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await dedupe?.close().catch(() => undefined);
     await endpoint?.close().catch(() => undefined);
@@ -112,7 +115,8 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
   const gatewayPort = gateway?.port;
   log.info(
     `ready ${config.name} party=https://${config.listen.host}:${partyPort}` +
-      (gateway ? ` gateway=postgres://${config.gateway!.host}:${gatewayPort}/veilsql` : ''),
+      (gateway ? ` gateway=postgres://${config.gateway!.host}:${gatewayPort}/veilsql` : '') +
+      (workers ? ` gateway_processes=${config.gateway!.workers}` : ''),
   );
   let closing: Promise<void> | undefined;
   return {
@@ -125,6 +129,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
     close() {
       closing ??= (async () => {
         await gateway?.close().catch(() => undefined);
+        await workers?.close().catch(() => undefined);
         await engine?.close().catch(() => undefined);
         await dedupe?.close().catch(() => undefined);
         await endpoint?.close().catch(() => undefined);

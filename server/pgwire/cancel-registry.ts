@@ -3,8 +3,14 @@
  * sessions) and a random 32-bit secret, both from node:crypto. A CancelRequest arrives on a new
  * socket; it cancels only when both match, compared in constant time, and the requester never
  * learns whether it did (Postgres sends nothing back either).
+ *
+ * With several gateway worker processes the CancelRequest may land on another process than the
+ * session it names, so the top bits of every process id are the index of the process that owns
+ * the session (`owner`), and a request for another process is handed to `forward`, which routes
+ * it there; the secret is checked only by the owner.
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { MAX_GATEWAY_PROCESSES } from '../../connectors/config-types.js';
 
 export interface Cancellable {
   /** Interrupts the query the session is running, if any. */
@@ -16,12 +22,26 @@ interface Entry {
   target: Cancellable;
 }
 
+/** Bits of a process id that are random; the 7 bits above hold the owning process' index. */
+const RANDOM_BITS = 24;
+
 export class CancelRegistry {
   private readonly sessions = new Map<number, Entry>();
 
+  /**
+   * @param owner index of this process among the gateway's processes (0 = the node itself)
+   * @param forward delivers a CancelRequest for a session of another process
+   */
+  constructor(
+    private readonly owner = 0,
+    private readonly forward?: (owner: number, pid: number, secret: number) => void,
+  ) {
+    if (!Number.isInteger(owner) || owner < 0 || owner >= MAX_GATEWAY_PROCESSES) throw new RangeError(`gateway process index ${owner} out of range`);
+  }
+
   register(target: Cancellable): { pid: number; secret: number } {
     let pid: number;
-    do pid = randomInt(1, 0x7fffffff);
+    do pid = (this.owner << RANDOM_BITS) | randomInt(1, 1 << RANDOM_BITS);
     while (this.sessions.has(pid));
     const secret = randomBytes(4);
     this.sessions.set(pid, { secret, target });
@@ -32,8 +52,13 @@ export class CancelRegistry {
     this.sessions.delete(pid);
   }
 
-  /** Returns true when a session matched (for logging only). */
+  /** Returns true when a session of this process matched (for logging only). */
   cancel(pid: number, secret: number): boolean {
+    const owner = pid >>> RANDOM_BITS;
+    if (pid > 0 && owner !== this.owner) {
+      this.forward?.(owner, pid, secret);
+      return false;
+    }
     const entry = this.sessions.get(pid);
     const given = Buffer.alloc(4);
     given.writeInt32BE(secret | 0, 0);

@@ -1,24 +1,30 @@
 /**
- * The Postgres wire gateway listener: accepts TCP connections, gives each one a `Connection`
- * state machine, owns the cancel-key registry and closes every session on shutdown. SCRAM
- * verifiers for configured plain passwords are derived once here (random salt, 4096
- * iterations), so no password is kept in memory longer than start-up.
+ * The Postgres wire gateway listener: accepts TCP connections and serves each one in this
+ * process (a `PgSessionHost`) or, for a multi-process gateway, hands it to the least busy of the
+ * gateway's worker processes, so sessions use every core (a single event loop spends most of
+ * its time in the socket write of each response). It owns the cancel-key registry of this
+ * process and closes every session on shutdown.
  */
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import type { QueryEngine } from '../../executor/session-types.js';
 import { CancelRegistry } from './cancel-registry.js';
-import { Connection } from './connection.js';
 import { DEFAULT_MAX_MESSAGE } from './framing.js';
-import { makeVerifier, parseVerifier, type ScramVerifier } from './scram.js';
+import { buildAuthSetup, PgSessionHost, type PgAuthSetup, type PgUserConfig } from './session-host.js';
 import type { WireLogger } from './wire-session.js';
 
-export interface PgUserConfig {
-  /** Plain password; a SCRAM verifier is derived from it at start. */
-  password?: string;
-  /** Or a Postgres-style verifier `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`. */
-  scramVerifier?: string;
+export type { PgUserConfig } from './session-host.js';
+
+/** Other processes that serve sessions of this gateway (see `gateway-workers.ts`). */
+export interface SessionProcesses {
+  /** Live sessions of each worker process; worker i is process index i + 1. */
+  loads(): number[];
+  /** Gives worker i (0-based) a paused socket to serve. */
+  handOff(worker: number, socket: net.Socket): void;
+  /** Routes a CancelRequest to the process `owner` (≥ 1) that owns the session. */
+  deliverCancel(owner: number, pid: number, secret: number): void;
+  /** Cancels that workers received for sessions of this process (index 0). */
+  onCancelForPrimary(handler: (pid: number, secret: number) => void): void;
 }
 
 export interface PgGatewayOptions {
@@ -30,6 +36,8 @@ export interface PgGatewayOptions {
     method: 'trust' | 'scram-sha-256';
     users: Map<string, PgUserConfig>;
   };
+  /** Verifiers and mock key derived already (shared with worker processes); else from `auth`. */
+  authSetup?: PgAuthSetup;
   /**
    * PEM key and certificate; without them SSLRequest is answered 'N'. `require` refuses
    * sessions that did not negotiate TLS (FATAL 28000) instead of also serving plaintext.
@@ -40,11 +48,13 @@ export interface PgGatewayOptions {
   maxMessageBytes?: number;
   /** Time allowed from connect to ReadyForQuery (default 60 s, Postgres' authentication_timeout). */
   authTimeoutMs?: number;
+  /** Worker processes that share the sessions (default: none, every session in this process). */
+  workers?: SessionProcesses;
 }
 
 export interface PgGateway {
   readonly port: number;
-  /** Number of live client connections. */
+  /** Number of live client connections served by this process. */
   readonly connections: number;
   /** Stops listening, terminates every session (FATAL 57P01) and resolves when all are gone. */
   close(): Promise<void>;
@@ -52,55 +62,45 @@ export interface PgGateway {
 
 const noop = () => undefined;
 
-function buildVerifiers(auth: PgGatewayOptions['auth']): Map<string, ScramVerifier | null> {
-  const out = new Map<string, ScramVerifier | null>();
-  for (const [user, cfg] of auth.users) {
-    if (cfg.scramVerifier !== undefined) out.set(user, parseVerifier(cfg.scramVerifier));
-    else if (cfg.password !== undefined) out.set(user, makeVerifier(cfg.password));
-    else if (auth.method === 'scram-sha-256') {
-      throw new Error(`user "${user}" has neither a password nor a SCRAM verifier`);
-    } else out.set(user, null);
-  }
-  return out;
+export function wireLogger(partial: Partial<WireLogger> | undefined): WireLogger {
+  return {
+    debug: partial?.debug?.bind(partial) ?? noop,
+    info: partial?.info?.bind(partial) ?? noop,
+    warn: partial?.warn?.bind(partial) ?? noop,
+    error: partial?.error?.bind(partial) ?? noop,
+  };
 }
 
 export async function startPgGateway(options: PgGatewayOptions): Promise<PgGateway> {
-  const logger: WireLogger = {
-    debug: options.logger?.debug?.bind(options.logger) ?? noop,
-    info: options.logger?.info?.bind(options.logger) ?? noop,
-    warn: options.logger?.warn?.bind(options.logger) ?? noop,
-    error: options.logger?.error?.bind(options.logger) ?? noop,
-  };
-  const verifiers = buildVerifiers(options.auth);
-  const secureContext = options.tls === undefined ? null : tls.createSecureContext({ key: options.tls.key, cert: options.tls.cert });
-  const registry = new CancelRegistry();
-  const mockKey = randomBytes(32);
-  const live = new Set<Connection>();
-  let allClosed: (() => void) | null = null;
+  const logger = wireLogger(options.logger);
+  const workers = options.workers;
+  const registry = new CancelRegistry(0, workers ? (owner, pid, secret) => workers.deliverCancel(owner, pid, secret) : undefined);
+  workers?.onCancelForPrimary((pid, secret) => registry.cancel(pid, secret));
+  const host = new PgSessionHost({
+    engine: options.engine,
+    auth: options.authSetup ?? buildAuthSetup(options.auth.method, options.auth.users, randomBytes(32)),
+    ...(options.tls ? { tls: options.tls } : {}),
+    logger,
+    registry,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
+    authTimeoutMs: options.authTimeoutMs ?? 60_000,
+  });
 
-  const server = net.createServer((socket) => {
-    try {
-      const conn = new Connection(socket, {
-        engine: options.engine,
-        authMethod: options.auth.method,
-        verifiers,
-        tls: secureContext,
-        requireTls: options.tls?.require === true,
-        logger,
-        registry,
-        mockKey,
-        maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
-        authTimeoutMs: options.authTimeoutMs ?? 60_000,
-        onClose: (c) => {
-          live.delete(c);
-          if (live.size === 0 && allClosed !== null) allClosed();
-        },
-      });
-      live.add(conn);
-    } catch (err) {
-      logger.error('failed to set up a client connection', { error: String(err) });
-      socket.destroy();
-    }
+  /** The least busy process; this one (-1) on ties, so a lone client stays in-process. */
+  const pick = (): number => {
+    if (!workers) return -1;
+    let best = -1;
+    let least = host.connections;
+    workers.loads().forEach((load, i) => {
+      if (load < least) [best, least] = [i, load];
+    });
+    return best;
+  };
+
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    const target = pick();
+    if (target < 0) host.adopt(socket);
+    else workers!.handOff(target, socket);
   });
   server.on('error', (err) => logger.error('pg gateway listener error', { error: err.message }));
 
@@ -112,21 +112,17 @@ export async function startPgGateway(options: PgGatewayOptions): Promise<PgGatew
     });
   });
   const address = server.address() as net.AddressInfo;
-  logger.info('pg gateway listening', { host: options.host, port: address.port, auth: options.auth.method, tls: secureContext !== null });
+  logger.info('pg gateway listening', { host: options.host, port: address.port, auth: options.auth.method, tls: host.tlsEnabled, processes: 1 + (workers?.loads().length ?? 0) });
 
   return {
     port: address.port,
     get connections() {
-      return live.size;
+      return host.connections;
     },
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      const drained = new Promise<void>((resolve) => {
-        if (live.size === 0) resolve();
-        else allClosed = resolve;
-      });
-      await Promise.all([...live].map((c) => c.terminate()));
-      await Promise.race([Promise.all([stopped, drained]), new Promise((r) => setTimeout(r, 5000))]);
+      await host.close();
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]);
     },
   };
 }

@@ -2,6 +2,7 @@
  * federation.yaml / node.yaml loading (SPEC.md §2): the typed result of a valid pair, and
  * precise F0000 errors (file:line:col, YAML path, what is wrong, "did you mean") for bad ones.
  */
+import { availableParallelism } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +197,15 @@ describe('configuration errors name file, line:col, path and problem', () => {
     expect(node('gateway: { listen: "127.0.0.1:5433", auth: md5 }\n')).toBe(
       `${N}:3:44: gateway.auth: unknown auth method "md5"`,
     );
+  });
+
+  it('gateway workers: a count of processes or auto', () => {
+    expect(node('gateway: { listen: "127.0.0.1:5433", auth: trust, workers: 0 }\n')).toBe(`${N}:3:60: gateway.workers: expected an integer between 1 and 128, got 0`);
+    expect(node('gateway: { listen: "127.0.0.1:5433", auth: trust, workers: many }\n')).toBe(`${N}:3:60: gateway.workers: expected a number of processes or auto, got "many"`);
+    const parsed = (w: string) => loadNodeConfig(N, `name: bank_a\nfederation: federation.yaml\ngateway: { listen: "127.0.0.1:5433", auth: trust${w} }\n`).gateway!.workers;
+    expect(parsed('')).toBe(1);
+    expect(parsed(', workers: 3')).toBe(3);
+    expect(parsed(', workers: auto')).toBe(Math.min(availableParallelism(), 128));
   });
 
   it('scram-sha-256 without users', () => {
