@@ -18,9 +18,25 @@ export interface SplitStatement {
   tokens: Token[];
 }
 
+/**
+ * Splits of recent query strings: pools, health checks and dashboards send the same short text
+ * over and over, and lexing it twice (parser splitter, wire lexer) is a visible share of a
+ * trivial query's cost. Results are shared, so callers must not modify them.
+ */
+const recent = new Map<string, readonly SplitStatement[]>();
+const RECENT_MAX = 512;
+const CACHED_TEXT_MAX = 4096;
+
 /** Returns the non-empty statements of `sql`; an empty array means an empty query. */
-export function splitStatements(sql: string): SplitStatement[] {
-  return splitSql(sql).map(({ text, start }) => ({ text, offset: start, tokens: tokenize(text) }));
+export function splitStatements(sql: string): readonly SplitStatement[] {
+  const hit = recent.get(sql);
+  if (hit !== undefined) return hit;
+  const split = splitSql(sql).map(({ text, start }) => ({ text, offset: start, tokens: tokenize(text) }));
+  if (sql.length <= CACHED_TEXT_MAX) {
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+    recent.set(sql, split);
+  }
+  return split;
 }
 
 /** Number of Unicode code points in the first `units` UTF-16 code units of `s`. */
