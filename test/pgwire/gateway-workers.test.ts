@@ -118,6 +118,22 @@ describe('multi-process gateway', () => {
     clients.length = 0;
   }, 60_000);
 
+  it('negotiates TLS on every process', async () => {
+    const tlsClient = async () => {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: 'analyst', password: 'analyst', database: 'veilsql', ssl: { rejectUnauthorized: false } });
+      await c.connect();
+      clients.push(c);
+      return c;
+    };
+    const sessions = [await tlsClient(), await tlsClient()];
+    expect(sessions.map(ownerOf).sort()).toEqual([0, 1]);
+    for (const s of sessions) {
+      expect((s as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream.encrypted).toBe(true);
+      expect(String((await s.query('SELECT count(*) AS n FROM bank_b.t')).rows[0].n)).toBe('12');
+    }
+    await Promise.all(clients.splice(0).map((c) => c.end()));
+  }, 60_000);
+
   it('routes a CancelRequest to the process that owns the session, in both directions', async () => {
     // Least-busy placement with ties kept in the node: s1 -> node, s2 -> worker.
     const s1 = await connect();
