@@ -21,7 +21,12 @@ import type { Benchmark, BenchMetric, BenchResult } from './run.js';
 
 const SECONDS = Number(process.env.VEILSQL_PGBENCH_SECONDS ?? 30);
 const CLIENTS = 8;
-const WORKERS: number | 'auto' = process.env.VEILSQL_PGBENCH_WORKERS ? Number(process.env.VEILSQL_PGBENCH_WORKERS) : 'auto';
+const WORKERS: number | 'auto' = (() => {
+  const v = process.env.VEILSQL_PGBENCH_WORKERS;
+  if (v === undefined || v === 'auto') return 'auto';
+  if (!/^[1-9]\d*$/.test(v)) throw new Error(`VEILSQL_PGBENCH_WORKERS must be a positive integer or auto, not "${v}"`);
+  return Number(v);
+})();
 
 interface Pgbench {
   tps: number;

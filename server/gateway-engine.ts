@@ -25,10 +25,17 @@ export async function createGatewayEngine(config: NodeConfig, self: PartyConnect
   });
 }
 
-/** A connector to `party` as this node, with the gateway's request timeout; `url` overrides the federation file's. */
-export function gatewayConnector(config: NodeConfig, party: string, url?: string): RemotePartyConnector {
+/** A connector to `party` as this node, with the gateway's request timeout; `dial` overrides the address connected to. */
+export function gatewayConnector(config: NodeConfig, party: string, dial?: { host: string; port: number }): RemotePartyConnector {
   return RemotePartyConnector.fromNodeConfig(config, party, {
     requestTimeoutMs: config.gateway!.fragmentTimeoutMs + 5_000,
-    ...(url !== undefined ? { url } : {}),
+    ...(dial !== undefined ? { dial } : {}),
   });
+}
+
+/** Where a process on this machine reaches a listener bound to `host`: loopback for a wildcard. */
+export function localDialHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host.replace(/^\[|\]$/g, '');
 }

@@ -10,9 +10,9 @@ import { loadNodeConfig } from '../connectors/config.js';
 import type { NodeConfig } from '../connectors/config-types.js';
 import { Party } from '../connectors/party/party.js';
 import type { FederatedEngine } from '../executor/engine.js';
-import { createGatewayEngine } from './gateway-engine.js';
+import { createGatewayEngine, localDialHost } from './gateway-engine.js';
 import { GatewayWorkers } from './pgwire/gateway-workers.js';
-import { buildAuthSetup } from './pgwire/session-host.js';
+import { buildAuthSetup } from './pgwire/auth-setup.js';
 import { PartyEndpoint } from './party-endpoint.js';
 import { startPgGateway, type PgGateway } from './pgwire/server.js';
 import { registerPartyProtocols } from '../executor/operators/index.js';
@@ -83,11 +83,17 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
       engine = await createGatewayEngine(config, new EmbeddedPartyConnector(party, config.name));
       const self = config.federation.nodes.get(config.name)!;
       const tlsFiles = { key: readFileSync(config.key), cert: readFileSync(self.cert) };
-      const authSetup = buildAuthSetup(config.gateway.auth, config.gateway.users, randomBytes(32));
+      const auth = buildAuthSetup(config.gateway.auth, config.gateway.users, randomBytes(32));
       if (config.gateway.workers > 1) {
         workers = await GatewayWorkers.start({
           count: config.gateway.workers - 1,
-          init: { config, partyUrl: `https://${config.listen.host}:${endpoint.port}`, auth: authSetup, tls: tlsFiles },
+          init: {
+            // Workers authenticate with the derived verifiers: plain passwords stay here.
+            config: { ...config, gateway: { ...config.gateway, users: new Map() } },
+            partyDial: { host: localDialHost(config.listen.host), port: endpoint.port },
+            auth,
+            tls: tlsFiles,
+          },
           logger: log,
         });
       }
@@ -95,16 +101,14 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
         host: config.gateway.host,
         port: options.gatewayPort ?? config.gateway.port,
         engine,
-        auth: { method: config.gateway.auth, users: config.gateway.users },
-        authSetup,
+        auth,
         tls: tlsFiles,
         logger: { warn: log.warn, error: log.warn },
         ...(workers ? { workers } : {}),
       });
     }
   } catch (e) {
-    await gateway?.close().catch(() => undefined);
-    await workers?.close().catch(() => undefined);
+    await Promise.all([gateway?.close().catch(() => undefined), workers?.close().catch(() => undefined)]);
     await engine?.close().catch(() => undefined);
     await dedupe?.close().catch(() => undefined);
     await endpoint?.close().catch(() => undefined);
@@ -128,8 +132,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
     gatewayPort,
     close() {
       closing ??= (async () => {
-        await gateway?.close().catch(() => undefined);
-        await workers?.close().catch(() => undefined);
+        await Promise.all([gateway?.close().catch(() => undefined), workers?.close().catch(() => undefined)]);
         await engine?.close().catch(() => undefined);
         await dedupe?.close().catch(() => undefined);
         await endpoint?.close().catch(() => undefined);

@@ -22,8 +22,8 @@ interface Entry {
   target: Cancellable;
 }
 
-/** Bits of a process id that are random; the 7 bits above hold the owning process' index. */
-const RANDOM_BITS = 24;
+/** Bits of a process id that are random; the bits above (up to int32's sign) hold the owning process' index. */
+const RANDOM_BITS = 31 - Math.log2(MAX_GATEWAY_PROCESSES);
 
 export class CancelRegistry {
   private readonly sessions = new Map<number, Entry>();

@@ -19,6 +19,7 @@ import { FrameReader, PayloadReader, type Frame } from './framing.js';
 import { handleSimpleQuery } from './query.js';
 import { ScramExchange, SCRAM_MECHANISM, type ScramVerifier } from './scram.js';
 import { reportedValue, zoneFromSetting } from './session-settings.js';
+import { StatementSplitter } from './split.js';
 import { initialParameterStatus, parseStartup, type StartupPacket } from './startup.js';
 import { CANCEL_REQUEST_CODE, GSSENC_REQUEST_CODE, SSL_REQUEST_CODE } from './version.js';
 import type { QueryScope, TxStatus, WireLogger, WireSession } from './wire-session.js';
@@ -49,6 +50,7 @@ const OUTPUT_FLUSH_THRESHOLD = 64 * 1024;
 export class Connection implements WireSession, Cancellable {
   readonly out = new MessageWriter();
   readonly env: EncodeEnv = { timeZone: TimeZone.UTC };
+  readonly splitter = new StatementSplitter();
   readonly logger: WireLogger;
   txStatus: TxStatus = 'I';
 

@@ -14,7 +14,7 @@ import { ProtocolViolation, errorFields, queryCanceled, toSqlError } from './err
 import { PayloadReader } from './framing.js';
 import type { Token } from './lexer.js';
 import { RowCursor, columnTypes, completionTag, expandFormats, rowDescription } from './result-stream.js';
-import { codePointsBefore, splitStatements } from './split.js';
+import { codePointsBefore } from './split.js';
 import { executeStatement, isWireOwned } from './statement-exec.js';
 import { afterFailure, checkNotAborted } from './transaction.js';
 import { duckdbTypeForOid, paramOidFor } from './types.js';
@@ -108,7 +108,7 @@ export class ExtendedProtocol {
     if (name !== '' && this.statements.has(name)) {
       throw new SqlError('42P05', `prepared statement "${name}" already exists`);
     }
-    const parts = splitStatements(query);
+    const parts = this.session.splitter.split(query);
     if (parts.length > 1) {
       throw new SqlError(SqlState.syntaxError, 'cannot insert multiple commands into a prepared statement');
     }

@@ -24,12 +24,12 @@ let stopping: Promise<void> | undefined;
 
 async function start(init: WorkerInit): Promise<void> {
   const name = `gateway worker ${init.index}`;
-  engine = await createGatewayEngine(init.config, gatewayConnector(init.config, init.config.name, init.partyUrl));
+  engine = await createGatewayEngine(init.config, gatewayConnector(init.config, init.config.name, init.partyDial));
   registry = new CancelRegistry(init.index, (owner, pid, secret) => send({ t: 'cancel', owner, pid, secret }));
   const fmt = (msg: string, meta?: Record<string, unknown>) => `${init.config.name} ${name}: ${msg}${meta ? ` ${JSON.stringify(meta)}` : ''}`;
   host = new PgSessionHost({
     engine,
-    auth: { ...init.auth, mockKey: Buffer.from(init.auth.mockKey) },
+    auth: init.auth,
     ...(init.tls ? { tls: init.tls } : {}),
     logger: {
       debug: () => undefined,
@@ -64,15 +64,18 @@ process.on('message', (m: ToWorker, handle?: net.Socket) => {
         },
       );
       return;
-    case 'session':
-      if (!handle) return;
-      if (!host || stopping) {
-        handle.destroy();
-        send({ t: 'ended' });
+    case 'session': {
+      const id = m.id;
+      // Node drops the handle of a socket that closed while queued: the session is over already.
+      if (!handle || !host || stopping) {
+        handle?.destroy();
+        send({ t: 'ended', id });
         return;
       }
-      host.adopt(handle, () => send({ t: 'ended' }));
+      host.adopt(handle, () => send({ t: 'ended', id }));
+      send({ t: 'adopted', id });
       return;
+    }
     case 'cancel':
       registry?.cancel(m.pid, m.secret);
       return;

@@ -9,13 +9,13 @@ import { parseCopyToStdout, runCopyToStdout } from './copy.js';
 import { errorFields, queryCanceled, toSqlError } from './errors.js';
 import type { Token } from './lexer.js';
 import { RowCursor, columnTypes, completionTag, expandFormats, rowDescription } from './result-stream.js';
-import { codePointsBefore, splitStatements } from './split.js';
+import { codePointsBefore } from './split.js';
 import { executeStatement } from './statement-exec.js';
 import { afterFailure, checkNotAborted } from './transaction.js';
 import type { QueryScope, WireSession } from './wire-session.js';
 
 export async function handleSimpleQuery(session: WireSession, sql: string): Promise<void> {
-  const statements = splitStatements(sql);
+  const statements = session.splitter.split(sql);
   const out = session.out;
   if (statements.length === 0) {
     out.emptyQueryResponse();

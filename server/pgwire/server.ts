@@ -10,10 +10,11 @@ import * as net from 'node:net';
 import type { QueryEngine } from '../../executor/session-types.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { DEFAULT_MAX_MESSAGE } from './framing.js';
-import { buildAuthSetup, PgSessionHost, type PgAuthSetup, type PgUserConfig } from './session-host.js';
+import { buildAuthSetup, type PgAuthSetup, type PgUserConfig } from './auth-setup.js';
+import { PgSessionHost } from './session-host.js';
 import type { WireLogger } from './wire-session.js';
 
-export type { PgUserConfig } from './session-host.js';
+export type { PgUserConfig } from './auth-setup.js';
 
 /** Other processes that serve sessions of this gateway (see `gateway-workers.ts`). */
 export interface SessionProcesses {
@@ -32,12 +33,8 @@ export interface PgGatewayOptions {
   /** 0 picks a free port (see the returned `port`). */
   port: number;
   engine: QueryEngine;
-  auth: {
-    method: 'trust' | 'scram-sha-256';
-    users: Map<string, PgUserConfig>;
-  };
-  /** Verifiers and mock key derived already (shared with worker processes); else from `auth`. */
-  authSetup?: PgAuthSetup;
+  /** Users to derive verifiers for, or a set-up derived already (shared with worker processes). */
+  auth: { method: 'trust' | 'scram-sha-256'; users: Map<string, PgUserConfig> } | PgAuthSetup;
   /**
    * PEM key and certificate; without them SSLRequest is answered 'N'. `require` refuses
    * sessions that did not negotiate TLS (FATAL 28000) instead of also serving plaintext.
@@ -62,7 +59,7 @@ export interface PgGateway {
 
 const noop = () => undefined;
 
-export function wireLogger(partial: Partial<WireLogger> | undefined): WireLogger {
+function wireLogger(partial: Partial<WireLogger> | undefined): WireLogger {
   return {
     debug: partial?.debug?.bind(partial) ?? noop,
     info: partial?.info?.bind(partial) ?? noop,
@@ -78,7 +75,7 @@ export async function startPgGateway(options: PgGatewayOptions): Promise<PgGatew
   workers?.onCancelForPrimary((pid, secret) => registry.cancel(pid, secret));
   const host = new PgSessionHost({
     engine: options.engine,
-    auth: options.authSetup ?? buildAuthSetup(options.auth.method, options.auth.users, randomBytes(32)),
+    auth: 'verifiers' in options.auth ? options.auth : buildAuthSetup(options.auth.method, options.auth.users, randomBytes(32)),
     ...(options.tls ? { tls: options.tls } : {}),
     logger,
     registry,
@@ -120,9 +117,11 @@ export async function startPgGateway(options: PgGatewayOptions): Promise<PgGatew
       return host.connections;
     },
     async close() {
+      // With workers, the listener only finishes closing once they have closed the sockets it
+      // passed them, which they do when told to (in parallel with this): do not wait for it.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await host.close();
-      await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (!workers) await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]);
     },
   };
 }

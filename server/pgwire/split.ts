@@ -18,25 +18,39 @@ export interface SplitStatement {
   tokens: Token[];
 }
 
-/**
- * Splits of recent query strings: pools, health checks and dashboards send the same short text
- * over and over, and lexing it twice (parser splitter, wire lexer) is a visible share of a
- * trivial query's cost. Results are shared, so callers must not modify them.
- */
-const recent = new Map<string, readonly SplitStatement[]>();
-const RECENT_MAX = 512;
-const CACHED_TEXT_MAX = 4096;
-
 /** Returns the non-empty statements of `sql`; an empty array means an empty query. */
-export function splitStatements(sql: string): readonly SplitStatement[] {
-  const hit = recent.get(sql);
-  if (hit !== undefined) return hit;
-  const split = splitSql(sql).map(({ text, start }) => ({ text, offset: start, tokens: tokenize(text) }));
-  if (sql.length <= CACHED_TEXT_MAX) {
-    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
-    recent.set(sql, split);
+export function splitStatements(sql: string): SplitStatement[] {
+  return splitSql(sql).map(({ text, start }) => ({ text, offset: start, tokens: tokenize(text) }));
+}
+
+/**
+ * One connection's splits of its recent short query strings: pools, health checks and dashboards
+ * send the same short text over and over, and lexing it twice (parser splitter, wire lexer) is a
+ * visible share of a trivial query's cost. Per connection, so memory stays small and bounded
+ * and no session can time another's queries through it. Results are shared between calls, so
+ * callers must not modify them.
+ */
+export class StatementSplitter {
+  private readonly recent = new Map<string, readonly SplitStatement[]>();
+
+  static readonly MAX_ENTRIES = 32;
+  static readonly MAX_TEXT = 256;
+
+  split(sql: string): readonly SplitStatement[] {
+    const hit = this.recent.get(sql);
+    if (hit !== undefined) {
+      // Least recently used goes first: move a hit to the end.
+      this.recent.delete(sql);
+      this.recent.set(sql, hit);
+      return hit;
+    }
+    const split = splitStatements(sql);
+    if (sql.length <= StatementSplitter.MAX_TEXT) {
+      if (this.recent.size >= StatementSplitter.MAX_ENTRIES) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(sql, split);
+    }
+    return split;
   }
-  return split;
 }
 
 /** Number of Unicode code points in the first `units` UTF-16 code units of `s`. */

@@ -5,6 +5,7 @@
  */
 import type { EngineSession, ExecutionContext } from '../../executor/session-types.js';
 import type { EncodeEnv } from './encode-text.js';
+import type { StatementSplitter } from './split.js';
 import type { MessageWriter } from './writer.js';
 
 export type TxStatus = 'I' | 'T' | 'E';
@@ -30,6 +31,8 @@ export interface WireSession {
   readonly engine: EngineSession;
   readonly env: EncodeEnv;
   readonly logger: WireLogger;
+  /** Splits query strings into statements (remembering this session's recent ones). */
+  readonly splitter: StatementSplitter;
   txStatus: TxStatus;
   /** Writes the buffered output; resolves when the socket can take more (backpressure). */
   flush(): Promise<void>;

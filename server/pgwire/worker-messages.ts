@@ -4,15 +4,15 @@
  * a `session` message.
  */
 import type { NodeConfig } from '../../connectors/config-types.js';
-import type { PgAuthSetup } from './session-host.js';
+import type { PgAuthSetup } from './auth-setup.js';
 
 export interface WorkerInit {
   t: 'init';
   /** Index of this process among the gateway's processes (the node itself is 0). */
   index: number;
   config: NodeConfig;
-  /** Where this node's own party endpoint actually listens (`https://host:port`). */
-  partyUrl: string;
+  /** Where this node's own party endpoint is reached from this machine. */
+  partyDial: { host: string; port: number };
   auth: PgAuthSetup;
   tls?: { key: Uint8Array; cert: Uint8Array; require?: boolean };
   maxMessageBytes?: number;
@@ -21,14 +21,17 @@ export interface WorkerInit {
 
 export type ToWorker =
   | WorkerInit
-  | { t: 'session' }
+  /** A client socket (the message's handle), numbered by the node. */
+  | { t: 'session'; id: number }
   | { t: 'cancel'; pid: number; secret: number }
   | { t: 'close' };
 
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'failed'; message: string }
-  /** One session handed to the worker has ended. */
-  | { t: 'ended' }
+  /** The worker serves session `id`: the node may close its copy of the socket. */
+  | { t: 'adopted'; id: number }
+  /** Session `id` has ended (or its socket never arrived). */
+  | { t: 'ended'; id: number }
   | { t: 'cancel'; owner: number; pid: number; secret: number }
   | { t: 'log'; level: 'info' | 'warn' | 'error'; line: string };

@@ -4,7 +4,8 @@
  * worker reaches its own party over mutual TLS), CancelRequests reach the session they name
  * whichever process receives them, SCRAM salts do not depend on the process (no way to tell
  * known from unknown user names by comparing connections), and a killed worker is replaced
- * while the node keeps serving.
+ * while the node keeps serving. The node's party listens on 0.0.0.0 (as in production), so the
+ * worker must dial it on loopback and still check its certificate against the federation name.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,14 @@ const quiet = { info: () => undefined, warn: () => undefined };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Index of the gateway process that owns a session: the top bits of its BackendKeyData pid. */
 const ownerOf = (c: pg.Client) => (c as unknown as { processID: number }).processID >>> 24;
+/** Gateway worker processes forked by this test process. */
+function workerPids(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'gateway-worker-main'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
 const keyOf = (c: pg.Client) => c as unknown as { processID: number; secretKey: number };
 
 function sendCancel(port: number, pid: number, secret: number): Promise<void> {
@@ -95,7 +104,7 @@ describe('multi-process gateway', () => {
     });
     const config = (name: string) => ({ ...loadNodeConfig(fed.nodes.find((n) => n.name === name)!.configPath), database: ':memory:' });
     bankB = await runNode(config('bank_b'), { logger: quiet });
-    bankA = await runNode(config('bank_a'), { logger: quiet });
+    bankA = await runNode({ ...config('bank_a'), listen: { host: '0.0.0.0', port: pa } }, { logger: quiet });
     port = bankA.gatewayPort!;
   }, 90_000);
 
@@ -176,7 +185,7 @@ describe('multi-process gateway', () => {
 
   it('replaces a worker that dies; the node keeps serving meanwhile', async () => {
     await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
-    const workerPid = Number(execFileSync('pgrep', ['-P', String(process.pid), '-f', 'gateway-worker-main']).toString().trim().split('\n')[0]);
+    const workerPid = workerPids()[0]!;
     expect(workerPid).toBeGreaterThan(0);
     process.kill(workerPid, 'SIGKILL');
     await sleep(200);
@@ -195,4 +204,17 @@ describe('multi-process gateway', () => {
     }
     expect(back).toBe(true);
   }, 90_000);
+
+  it('shuts down promptly with sessions open on both processes, telling each client', async () => {
+    await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
+    const sessions = [await connect(), await connect()];
+    expect(sessions.map(ownerOf).sort()).toEqual([0, 1]);
+    // The first error is the FATAL the gateway sends; pg reports the closed socket after it.
+    const errors = sessions.map((s) => new Promise<string>((resolve) => s.on('error', (e: pg.DatabaseError) => resolve(e.code ?? e.message))));
+    const started = Date.now();
+    await bankA.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await Promise.all(errors)).toEqual(['57P01', '57P01']);
+    expect(workerPids()).toEqual([]);
+  }, 30_000);
 });
