@@ -2,7 +2,7 @@
  * PRIVATE LOOKUP (issue 5) against the seed report's blacklist lookup: 720 ms and 420 MB of
  * traffic per single query over tens of thousands of entries. For a labeled blacklist of 50K and
  * 1M entries (keys like national IDs, labels = reason, date, severity as the demo's), an owner
- * `Party` with the real `private-lookup/2` handler (worker threads, DuckDB persistence) and the
+ * `Party` with the real `private-lookup/3` handler (worker threads, DuckDB persistence) and the
  * requester's session code talk over an in-memory frame channel. Printed, each next to the
  * report's figure: owner preprocessing time (first session), single-key latency (median),
  * bytes up + down per single lookup, per-key time in a batch of 1,000 keys (second batch; the

@@ -5,7 +5,7 @@
 export { registerPartyProtocols } from './registry.js';
 // SECURE JOIN (PSI): planner side, requester runner, party protocol psi-join-v1.
 import './secure-join/index.js';
-// PRIVATE LOOKUP (keyword PIR): planner side, requester runner, party protocol private-lookup/2.
+// PRIVATE LOOKUP (keyword PIR): planner side, requester runner, party protocol private-lookup/3.
 import './private-lookup/index.js';
 // Secure aggregation over federated tables and the GWAS aggregates: party protocol secure-aggregate-v1.
 import './secure-aggregate/index.js';

@@ -16,6 +16,7 @@ import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinBundles } from '../../executor/protocols/pir/bin-bundles.js';
 import { BfvContext, BundleEvaluator, QueryKeys } from '../../executor/protocols/pir/bfv.js';
+import { MAX_UNPACKED_BYTES, packCiphertext, unpackCiphertext } from '../../executor/protocols/pir/ct-wire.js';
 import { evaluatePolynomial, interpolateInto } from '../../executor/protocols/pir/field.js';
 import { binOf, distinctBins, hashValue, itemFromOprfOutput } from '../../executor/protocols/pir/items.js';
 import { checkPasses, decryptLabel, encryptLabel } from '../../executor/protocols/pir/label-cipher.js';
@@ -23,7 +24,7 @@ import { encodeHello, encodeOprfResponse, encodeResult, decodeOprfRequest, decod
 import { loadSodium, OprfKey, type Sodium } from '../../executor/protocols/pir/oprf.js';
 import { binsOf, chooseShape, falsePositiveBound, GEOMETRIES, type Geometry, type TableShape } from '../../executor/protocols/pir/params.js';
 import { labelFeltsAt, queryPowerVectors, unitsFor } from '../../executor/protocols/pir/query-plan.js';
-import { LookupReceiver } from '../../executor/protocols/pir/receiver.js';
+import { localQueryCrypto, LookupReceiver } from '../../executor/protocols/pir/receiver.js';
 
 let sodium: Sodium;
 let bfv: BfvContext;
@@ -68,6 +69,36 @@ describe('building blocks', () => {
   });
 });
 
+describe('ciphertext wire form', () => {
+  it('round-trips seeded and full ciphertexts exactly (also into a reused buffer), 6 bytes per coefficient', () => {
+    const keys = new QueryKeys(bfv);
+    const into = new Uint8Array(MAX_UNPACKED_BYTES).fill(0xff);
+    try {
+      for (let i = 0; i < 6; i++) {
+        const values = new Uint32Array(2048).map(() => randomInt(65537));
+        const wire = keys.encrypt(values);
+        const seeded = unpackCiphertext(wire);
+        const ct = bfv.loadCiphertext(wire);
+        let full: Uint8Array;
+        try {
+          full = ct.saveArray(bfv.seal.ComprModeType.none);
+        } finally {
+          ct.delete();
+        }
+        expect(seeded.length - wire.length).toBe(2048 * 2);
+        expect(full.length - packCiphertext(full).length).toBe(2 * 2048 * 2);
+        for (const raw of i % 2 ? [seeded, full] : [full, seeded]) {
+          expect(Buffer.from(unpackCiphertext(packCiphertext(raw), into)).equals(Buffer.from(raw))).toBe(true);
+        }
+        expect(Array.from(keys.decrypt(packCiphertext(full)))).toEqual(Array.from(values));
+      }
+      expect(() => unpackCiphertext(new Uint8Array(160))).toThrow(RangeError);
+    } finally {
+      keys.delete();
+    }
+  });
+});
+
 interface OwnerGeometry {
   bundles: BinBundles;
   /** Evaluator keys of block `block` of every bundle. */
@@ -105,8 +136,8 @@ function buildOwner(entries: { key: Uint8Array; label: Uint8Array }[], checkByte
 }
 
 /** One full session between a LookupReceiver and an in-process owner; returns labels and the geometry used. */
-function session(owner: Owner, keys: Uint8Array[]): { labels: Uint8Array[][]; geometry: Geometry; units: number } {
-  const receiver = new LookupReceiver(sodium, bfv, keys);
+async function session(owner: Owner, keys: Uint8Array[]): Promise<{ labels: Uint8Array[][]; geometry: Geometry; units: number }> {
+  const receiver = new LookupReceiver(sodium, localQueryCrypto(bfv), keys);
   try {
     const request = decodeOprfRequest(receiver.oprfRequest());
     expect(request.units).toBe(unitsFor(receiver.paddedSize, request.geometry));
@@ -115,22 +146,22 @@ function session(owner: Owner, keys: Uint8Array[]): { labels: Uint8Array[][]; ge
     const units = receiver.acceptOprfResponse(encodeOprfResponse(owner.key.blindEvaluate(request.blinded)));
     expect(units).toBeGreaterThanOrEqual(request.units);
     for (let u = 0; u < units; u++) {
-      const q = decodeQuery(receiver.query(u));
+      const q = decodeQuery(await receiver.query(u));
       expect(q.block).toBeLessThan(GEOMETRIES[request.geometry].blocks);
-      receiver.acceptResult(encodeResult({ unit: q.unit, firstBundle: 0, results: owner.evaluator.evaluate(q.powers, g.cells(q.block)) }));
+      await receiver.acceptResult(encodeResult({ unit: q.unit, firstBundle: 0, results: owner.evaluator.evaluate(q.powers, g.cells(q.block)) }));
     }
     return { labels: receiver.labels(), geometry: request.geometry, units };
   } finally {
-    receiver.delete();
+    await receiver.delete();
   }
 }
 
-function lookup(owner: Owner, keys: Uint8Array[]): Uint8Array[][] {
-  return session(owner, keys).labels;
+async function lookup(owner: Owner, keys: Uint8Array[]): Promise<Uint8Array[][]> {
+  return (await session(owner, keys)).labels;
 }
 
 describe('lookups equal the plaintext answer', () => {
-  it('random blacklist: labels up to 64 bytes, duplicated keys, hits and misses, single keys and a batch', () => {
+  it('random blacklist: labels up to 64 bytes, duplicated keys, hits and misses, single keys and a batch', async () => {
     const distinct = Array.from({ length: 1500 }, (_, i) => new TextEncoder().encode(`person-${i}-${randomBytes(3).toString('hex')}`));
     const entries = distinct.map((key) => ({ key, label: bytes(randomInt(65)) }));
     // 40 keys listed two or three times with different labels.
@@ -144,17 +175,17 @@ describe('lookups equal the plaintext answer', () => {
     const hex = (labels: Uint8Array[]) => labels.map((l) => Buffer.from(l).toString('hex')).sort();
     // A 1,000-key batch (padded to 1,024): cuckoo geometry, one round of 4 units.
     const batch = [...distinct.slice(0, 250), ...distinct.slice(700, 950), ...misses];
-    const big = session(owner, batch);
+    const big = await session(owner, batch);
     expect(big.geometry).toBe('cuckoo');
     expect(big.units).toBe(4);
     batch.forEach((k, i) => expect(hex(big.labels[i])).toEqual(expected(k)));
     expect(big.labels.filter((l) => l.length > 0).length).toBe(500);
     // Two keys: single geometry (R(2) = 2 rounds); single keys likewise.
-    const pair = session(owner, [distinct[1], misses[1]]);
+    const pair = await session(owner, [distinct[1], misses[1]]);
     expect(pair.geometry).toBe('single');
     expect(pair.labels.map(hex)).toEqual([expected(distinct[1]), []]);
     for (const k of [distinct[0], distinct[999], misses[0]]) {
-      const one = session(owner, [k]);
+      const one = await session(owner, [k]);
       expect(one.geometry).toBe('single');
       expect(hex(one.labels[0])).toEqual(expected(k));
     }
@@ -288,16 +319,16 @@ describe('false positives', () => {
 });
 
 describe('memory', () => {
-  it('RSS stays within ±10% over 200 single-key lookups (10,000 in bench/private-lookup) after warm-up', () => {
+  it('RSS stays within ±10% over 200 single-key lookups (10,000 in bench/private-lookup) after warm-up', async () => {
     const entries = Array.from({ length: 2000 }, (_, i) => ({ key: new TextEncoder().encode(`m${i}`), label: bytes(16) }));
     const owner = buildOwner(entries);
-    const run = (n: number) => {
-      for (let i = 0; i < n; i++) lookup(owner, [entries[i % entries.length].key]);
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) await lookup(owner, [entries[i % entries.length].key]);
     };
-    run(200);
+    await run(200);
     global.gc?.();
     const before = process.memoryUsage().rss;
-    run(200);
+    await run(200);
     global.gc?.();
     const after = process.memoryUsage().rss;
     expect(Math.abs(after - before) / before).toBeLessThan(0.1);

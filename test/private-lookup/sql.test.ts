@@ -135,12 +135,12 @@ describe('policy', () => {
     const party = fed.parties.get('bank_b')!;
     const [ours, theirs] = createFrameChannelPair();
     const run = party.runProtocol('bank_a', {
-      queryId: 'q-bypass', protocol: 'private-lookup/2', timeoutMs: 10_000,
+      queryId: 'q-bypass', protocol: 'private-lookup/3', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(balance AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, theirs, new AbortController().signal);
     await expect(run).rejects.toMatchObject({ sqlstate: expect.stringMatching(/^(42501|42703)$/) });
     const run2 = party.runProtocol('bank_a', {
-      queryId: 'q-bypass2', protocol: 'private-lookup/2', timeoutMs: 10_000,
+      queryId: 'q-bypass2', protocol: 'private-lookup/3', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(id_key AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, createFrameChannelPair()[1], new AbortController().signal);
     await expect(run2).rejects.toMatchObject({ sqlstate: '42501' });
@@ -229,7 +229,7 @@ describe('owner table maintenance and failures', () => {
     const party = fed.parties.get('bank_b')!;
     const [ours, theirs] = createFrameChannelPair();
     const run = party.runProtocol('bank_a', {
-      queryId: 'q-bad', protocol: 'private-lookup/2', timeoutMs: 10_000,
+      queryId: 'q-bad', protocol: 'private-lookup/3', timeoutMs: 10_000,
       params: { sql: 'SELECT CAST(id_key AS varchar) AS k, CAST(reason AS varchar) AS l FROM blacklist', uses: ['secure_key', 'lookup_label'], keySources: [{ table: 'blacklist', column: 'id_key' }] },
     }, theirs, new AbortController().signal);
     await ours.send(new Uint8Array([0x4f, 1, 2, 3])); // the requester speaks first: a truncated OPRF frame

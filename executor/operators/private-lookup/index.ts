@@ -1,6 +1,6 @@
 /**
  * PRIVATE LOOKUP (issue 5): registers the planner side (planner/operators/private-lookup.ts),
- * the requester's runner and the owner's `private-lookup/2` protocol handler.
+ * the requester's runner and the owner's `private-lookup/3` protocol handler.
  */
 import '../../../planner/operators/private-lookup.js';
 import { PRIVATE_LOOKUP_OPERATOR } from '../../../planner/operators/private-lookup.js';

@@ -1,9 +1,10 @@
 /**
- * The owner's half of PRIVATE LOOKUP (`private-lookup/2`). Per session:
- * 1. checks the protocol input against its OWN policy for this requester (`ctx.input`: key
+ * The owner's half of PRIVATE LOOKUP (`private-lookup/3`). Per session:
+ * 1. checks the protocol input against its OWN policy for this requester (`ctx.inputSql`: key
  *    columns as `secure_key`, label columns as `lookup_label`), whatever the requester planned;
  * 2. brings its preprocessed table up to date (incremental sync, owner-table.ts) when its input
- *    changed, else reuses it as is;
+ *    changed (row count or source files differ from the table's stamp; only then are the input
+ *    rows read), else reuses it as is — an unchanged 1M-entry table costs a count, not a scan;
  * 3. answers one OPRF batch (rate-limited per requester), readies the geometry the requester
  *    chose (building the cuckoo geometry on the first batch), and one BFV evaluation per query
  *    unit (one block of every bundle).
@@ -12,7 +13,6 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RecordBatch } from 'apache-arrow';
-import type { FragmentStream } from '../../../connectors/connector.js';
 import type { PartyProtocolContext } from '../../../connectors/party/protocol-context.js';
 import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { ColumnUse } from '../../../planner/policy.js';
@@ -111,19 +111,14 @@ async function* sourceRows(stream: AsyncIterable<RecordBatch>, uses: ColumnUse[]
   }
 }
 
-/** Releases a stream we only opened for its policy check. */
-async function abandon(stream: FragmentStream): Promise<void> {
-  const it = stream[Symbol.asyncIterator]();
-  // Start it so its cleanup runs on return (a never-started generator skips its finally).
-  await it.next().catch(() => undefined);
-  await it.return?.(undefined).catch(() => undefined);
-}
-
-async function inputStamp(ctx: PartyProtocolContext, db: DuckDBConnection, sql: string): Promise<string> {
-  let count = '?';
-  for await (const batch of await ctx.input(`SELECT count(*) AS n FROM (${sql}) AS lookup_input`, ['output'])) {
-    if (batch.numRows) count = String(batch.getChildAt(0)!.get(0));
-  }
+/**
+ * What the input looks like now (row count of the checked input SQL, source files' size and
+ * mtime), run on the owner's own connection: a session whose stamp matches skips the sync
+ * without reading a single input row.
+ */
+async function inputStamp(db: DuckDBConnection, checkedSql: string): Promise<string> {
+  const counted = await db.runAndReadAll(`SELECT count(*) AS n FROM (${checkedSql}) AS lookup_input`);
+  const count = String(counted.getRows()[0]?.[0] ?? '?');
   const sources = await db.runAndReadAll('SELECT name, size, mtime FROM __veilsql_sources ORDER BY name').catch(() => undefined);
   return JSON.stringify({ count, sources: sources?.getRows().map((r) => r.map(String)) ?? [] });
 }
@@ -132,8 +127,9 @@ export async function handlePrivateLookup(ctx: PartyProtocolContext): Promise<vo
   const params = parseParams(ctx.request.params);
   const catalog = await ctx.catalog();
   const rules = params.keySources.map((s) => catalog.tables.find((t) => t.name === s.table)?.columns.find((c) => c.name === s.column)?.normalization);
-  // The owner's own policy check of every column's use, before anything else happens.
-  const stream = await ctx.input(params.sql, params.uses);
+  // The owner's own policy check of every column's use, before anything else happens. The
+  // input rows are only read (a second, identical check) when the table must be synced.
+  const checkedSql = await ctx.inputSql(params.sql, params.uses);
   const sodium = await loadSodium();
   const db = await ctx.database();
   try {
@@ -141,12 +137,11 @@ export async function handlePrivateLookup(ctx: PartyProtocolContext): Promise<vo
     const { cacheKey } = await LookupTable.key(db, definition);
     await withTableLock(cacheKey, async () => {
       const table = await LookupTable.open(db, definition, () => OprfKey.generate(sodium).secret);
-      const stamp = await inputStamp(ctx, db, params.sql);
+      const stamp = await inputStamp(db, checkedSql);
       if (stamp !== table.stamp) {
+        const stream = await ctx.input(params.sql, params.uses);
         const report = await withinLimits(ctx.party, () => table.sync(db, sourceRows(stream, params.uses, rules), stamp));
         await ctx.audit(`lookup table sync: ${report.inserted} inserted, ${report.deleted} deleted, ${report.cellsReloaded} cell(s) re-encoded${report.rebuilt ? ', label capacity rebuilt' : ''}`);
-      } else {
-        await abandon(stream);
       }
       await serveSession(ctx, table, sodium);
     });

@@ -1,7 +1,7 @@
-/** What the requester sends the owner to open a `private-lookup/2` session (JSON). */
+/** What the requester sends the owner to open a `private-lookup/3` session (JSON). */
 import type { ColumnUse } from '../../../planner/policy.js';
 
-export const PRIVATE_LOOKUP_PROTOCOL = 'private-lookup/2';
+export const PRIVATE_LOOKUP_PROTOCOL = 'private-lookup/3';
 
 export interface LookupRequestParams {
   /** The owner's input: key columns then label columns, all cast to VARCHAR. */

@@ -1,5 +1,5 @@
 /**
- * Requester side of PRIVATE LOOKUP: canonicalises the local keys, runs one `private-lookup/2`
+ * Requester side of PRIVATE LOOKUP: canonicalises the local keys, runs one `private-lookup/3`
  * session per owner (members of a federated table concurrently), and writes the LEFT JOIN of the
  * local rows with the labels found into the stage's temp table.
  */
@@ -12,7 +12,7 @@ import type { LookupStageParams } from '../../../planner/operators/private-looku
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
 import { BfvContext } from '../../protocols/pir/bfv.js';
 import { loadSodium } from '../../protocols/pir/oprf.js';
-import { LookupReceiver } from '../../protocols/pir/receiver.js';
+import { localQueryCrypto, LookupReceiver } from '../../protocols/pir/receiver.js';
 import type { OperatorRunContext } from '../registry.js';
 import { decodeLabel } from './label-codec.js';
 import { PRIVATE_LOOKUP_PROTOCOL, type LookupRequestParams } from './protocol-params.js';
@@ -40,9 +40,22 @@ export async function lookupAtOwner(
   const connector = context.connectors.get(owner.party);
   if (!connector) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" is not part of this federation`);
   const [sodium, bfv] = await Promise.all([loadSodium(), bfvContext()]);
-  const receiver = new LookupReceiver(sodium, bfv, keys);
+  const crypto = localQueryCrypto(bfv);
+  let receiver: LookupReceiver;
+  try {
+    receiver = new LookupReceiver(sodium, crypto, keys);
+  } catch (e) {
+    await crypto.delete();
+    throw e;
+  }
   const params: LookupRequestParams = { sql: owner.sql, uses: owner.uses, keySources: owner.keySources };
-  const channel = await connector.openProtocol({ queryId: context.queryId, protocol: PRIVATE_LOOKUP_PROTOCOL, params, timeoutMs: context.timeoutMs }, context.signal);
+  let channel: Awaited<ReturnType<typeof connector.openProtocol>>;
+  try {
+    channel = await connector.openProtocol({ queryId: context.queryId, protocol: PRIVATE_LOOKUP_PROTOCOL, params, timeoutMs: context.timeoutMs }, context.signal);
+  } catch (e) {
+    await receiver.delete();
+    throw e;
+  }
   const receive = async (what: string): Promise<Uint8Array> => {
     const frame = await channel.receive();
     if (frame === null) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" ended the PRIVATE LOOKUP session before sending its ${what}`);
@@ -60,10 +73,10 @@ export async function lookupAtOwner(
     receiver.acceptHello(await receive('table description'));
     const units = receiver.acceptOprfResponse(await receive('OPRF evaluations'));
     // Pipelined: unit u+1 is encrypted and sent while the owner evaluates unit u.
-    await send(receiver.query(0));
+    await send(await receiver.query(0));
     for (let u = 0; u < units; u++) {
-      if (u + 1 < units) await send(receiver.query(u + 1));
-      while (!receiver.unitComplete(u)) receiver.acceptResult(await receive(`answer to query unit ${u + 1}`));
+      if (u + 1 < units) await send(await receiver.query(u + 1));
+      while (!receiver.unitComplete(u)) await receiver.acceptResult(await receive(`answer to query unit ${u + 1}`));
       if (units > 1) {
         context.notice({ severity: 'NOTICE', code: '00000', message: `PRIVATE LOOKUP at ${owner.party}: ${Math.round(((u + 1) / units) * 100)}% (${u + 1}/${units} query units, ${keys.length} keys)` });
       }
@@ -77,7 +90,7 @@ export async function lookupAtOwner(
     throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" failed during PRIVATE LOOKUP: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     context.signal.removeEventListener('abort', onAbort);
-    receiver.delete();
+    await receiver.delete();
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * Frames of the `private-lookup/2` session, in order:
+ * Frames of the `private-lookup/3` session, in order:
  *   requester → owner  OPRF    geometry (single/cuckoo), announced query units, then the
  *                              blinded elements (32 B each, padded to the batch bucket)
  *   owner → requester  HELLO   the shape of the table in that geometry (K, label polynomials,
  *                              check bytes) and its bundle count
  *   owner → requester  EVAL    the evaluated elements (32 B each)
- *   requester → owner  QUERY   per unit: unit number, block, K serialized ciphertexts
- *                              Enc(q^0 … q^(K−1)); the requester ends its side after the last
+ *   requester → owner  QUERY   per unit: unit number, block, K ciphertexts Enc(q^0 … q^(K−1));
+ *                              the requester ends its side after the last
  *   owner → requester  RESULT  per unit, in slices of bundles: (bundle, ℓ) ciphertexts
+ * Ciphertexts travel in the wire form of ct-wire.ts (version 3: uncompressed, 6 bytes per
+ * coefficient; version 2 used SEAL's zstd mode).
  * The requester speaks first so the owner knows the geometry before it describes (and, for a
  * first cuckoo batch, builds) the encoding: two round trips per session.
  * Each frame starts with a one-byte tag; lengths are 32-bit big-endian. Decoders check every

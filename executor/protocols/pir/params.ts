@@ -62,9 +62,9 @@ export const NONCE_BYTES = 4;
 export const CHECK_BYTES = 6;
 /** One length byte: labels are at most 255 bytes. */
 export const MAX_LABEL_BYTES = 255;
-/** Serialized sizes measured with node-seal 6.0.3 (zstd), for choosing K by traffic. */
-export const QUERY_CT_BYTES = 14_200;
-export const RESULT_CT_BYTES = 28_100;
+/** Wire sizes with node-seal 6.0.3 (ct-wire.ts: 6 bytes per coefficient), for choosing K by traffic. */
+export const QUERY_CT_BYTES = 12_482;
+export const RESULT_CT_BYTES = 24_689;
 
 /** How a table is hashed into bins: the single-key geometry or the cuckoo batch geometry. */
 export type Geometry = 'single' | 'cuckoo';
