@@ -9,7 +9,7 @@ import './secure-join/index.js';
 import './private-lookup/index.js';
 // Secure aggregation over federated tables and the GWAS aggregates: party protocol secure-aggregate-v1.
 import './secure-aggregate/index.js';
-// DP aggregates with a privacy budget: planner side, runner, party protocols dp-aggregate-v1 and dp-budget-v1.
+// DP aggregates with a privacy budget: planner side, runner, party protocols dp-aggregate-v2 and dp-budget-v1.
 import './dp-aggregate/index.js';
 // Multi-lender dedupe (threshold-OPRF tokens counted by a hub): planner side, runner, party protocols.
 import './dedupe/index.js';

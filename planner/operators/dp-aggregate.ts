@@ -22,7 +22,7 @@ import { formatDuckDBType, isInteger, parseDuckDBType, T, type SqlType } from '.
 import { partitionsOf, type Partition } from './partitions.js';
 
 export const DP_AGGREGATE_OPERATOR = 'dp-aggregate';
-export const DP_AGGREGATE_PROTOCOL = 'dp-aggregate-v1';
+export const DP_AGGREGATE_PROTOCOL = 'dp-aggregate-v2';
 export const DP_BUDGET_PROTOCOL = 'dp-budget-v1';
 
 /** One measured DP aggregate, in the JSON shape of `executor/protocols/dp/spec.ts`. */
@@ -392,6 +392,6 @@ function explainLines(params: DpStageParams, requester: string, options: DpOptio
   if (others.length) {
     disclosure.push(`${others.join(', ')} learn${others.length === 1 ? 's' : ''}: the agreed group keys and the other parties' ephemeral public keys; nothing about any other party's rows or partials`);
   }
-  disclosure.push(`every party (${members.join(', ')}) charges this query to ${requester}'s privacy budget in its own ledger before releasing anything, and refunds it if the query fails first`);
+  disclosure.push(`every party (${members.join(', ')}) charges this query to ${requester}'s privacy budget in its own ledger before releasing anything (one party at a time, in name order), and refunds it if the query fails first`);
   return { protocol, disclosure };
 }

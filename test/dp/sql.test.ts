@@ -121,7 +121,7 @@ describe('defence in depth at the party', () => {
   });
 
   async function run(params: unknown, party = 'bank_b'): Promise<unknown> {
-    const channel = await fed.engine.connectors.get(party)!.openProtocol({ queryId: 'forged', protocol: 'dp-aggregate-v1', params, timeoutMs: 10_000 }, new AbortController().signal);
+    const channel = await fed.engine.connectors.get(party)!.openProtocol({ queryId: 'forged', protocol: 'dp-aggregate-v2', params, timeoutMs: 10_000 }, new AbortController().signal);
     try {
       return await channel.receive();
     } finally {

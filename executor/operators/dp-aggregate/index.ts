@@ -1,6 +1,6 @@
 /**
  * Registers the DP aggregate operator: the planner side (claims aggregates with DP aggregates),
- * the requester's runner, and two party protocols — `dp-aggregate-v1` (bounded, noised, masked
+ * the requester's runner, and two party protocols — `dp-aggregate-v2` (bounded, noised, masked
  * partials, charged to the party's ledger) and `dp-budget-v1` (SHOW PRIVACY BUDGET). Each party
  * gets one ledger, persisted in its own DuckDB file, with the budget of its node.yaml.
  */

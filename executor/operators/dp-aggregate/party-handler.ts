@@ -1,11 +1,12 @@
 /**
- * The party half of a DP aggregate (`dp-aggregate-v1`). The party trusts nothing the requester
+ * The party half of a DP aggregate (`dp-aggregate-v2`). The party trusts nothing the requester
  * computed: it validates the public query description, derives every noise parameter itself
  * (`calibrate.ts`), declares the uses of its input columns itself (unit `privacy_unit`, keys
  * `group`, arguments `dp`) for its own policy check, then
  *
  * 1. checks its input against its own policy, then charges the query to the requester's budget
- *    in its ledger (53V01 when exhausted) — before anything derived from its data leaves;
+ *    in its ledger (53V01 when exhausted) — before anything derived from its data leaves — and
+ *    says so (`charged`): the requester charges the parties one at a time, in name order;
  * 2. bounds, clamps and aggregates its rows (local-aggregate.ts);
  * 3. offers the group keys that pass its own noisy threshold (groups = THRESHOLD);
  * 4. adds its noise share to its partials and sends them masked (the secure sum's HELLO / SETUP /
@@ -114,6 +115,10 @@ export async function dpAggregatePartyHandler(ctx: PartyProtocolContext, ledger:
     await ctx.audit(`dp-aggregate: charged ρ=${fmt(calibration.cost.rho)}, δ=${fmt(calibration.cost.delta)} (${describe}) to ${ctx.requester}`);
     let released: 'nothing' | 'keys' | 'values' = 'nothing';
     try {
+      await ctx.channel.send(encodeControl({ type: 'charged', remaining: charge.remaining })).catch(async (e) => {
+        await discard(rows);
+        throw e;
+      });
       const outcome = await contribute(ctx, db, rows, request, spec, noiseCalibration, calibration, index, isContributor, () => {
         released = spec.selection === 'threshold' ? 'keys' : released;
       }, () => {

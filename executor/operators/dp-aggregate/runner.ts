@@ -1,6 +1,7 @@
 /**
- * The requester half of a DP aggregate: opens one `dp-aggregate-v1` session per member party,
- * gathers the keys each party's noisy threshold kept (or uses the declared PUBLIC keys, or the
+ * The requester half of a DP aggregate: opens one `dp-aggregate-v2` session per member party,
+ * one at a time in party-name order, each party charging the requester's budget before the next
+ * is opened (so concurrent queries cannot starve each other of the last budget), gathers the keys each party's noisy threshold kept (or uses the declared PUBLIC keys, or the
  * single group of a query without GROUP BY), sends every party the agreed key list through the
  * secure sum's SETUP, adds the masked vectors — partials plus noise shares, so the requester
  * only ever holds noisy totals — and commits. It then releases values and confidence intervals
@@ -125,19 +126,27 @@ export async function runDpAggregate(stage: PrivateStage, rc: OperatorRunContext
   const onAbort = () => channels.forEach((c) => c?.destroy(rc.signal.reason instanceof Error ? rc.signal.reason : new Error('aborted')));
   rc.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    watchdog.phase('opening sessions', members);
-    await Promise.all(members.map((party, i) => guard(i, async () => {
-      const connector = rc.connectors.get(party);
-      if (!connector) throw new SqlError(SqlState.connectionFailure, `party "${party}" is not part of this federation`);
-      const request: DpAggregateRequest = {
-        version: 1,
-        spec: params.spec,
-        input: { sql: stage.partyInputs[i].sql },
-        members,
-        ...(publicKeys ? { publicKeys } : {}),
-      };
-      channels[i] = await connector.openProtocol({ queryId: rc.queryId, protocol: DP_AGGREGATE_PROTOCOL, params: request, timeoutMs: rc.timeoutMs }, rc.signal);
-    })));
+    // One party at a time, in name order, each charging before the next is asked: two queries
+    // racing for the last budget then meet at the first party they share, and the one it admits
+    // is admitted everywhere after. Opened all at once, each party could admit a different query
+    // and every one of them fail (then be refunded) while budget remains.
+    for (const i of chargeOrder(members)) {
+      watchdog.phase('charging the privacy budget', [members[i]]);
+      await guard(i, async () => {
+        const party = members[i];
+        const connector = rc.connectors.get(party);
+        if (!connector) throw new SqlError(SqlState.connectionFailure, `party "${party}" is not part of this federation`);
+        const request: DpAggregateRequest = {
+          version: 1,
+          spec: params.spec,
+          input: { sql: stage.partyInputs[i].sql },
+          members,
+          ...(publicKeys ? { publicKeys } : {}),
+        };
+        channels[i] = await connector.openProtocol({ queryId: rc.queryId, protocol: DP_AGGREGATE_PROTOCOL, params: request, timeoutMs: rc.timeoutMs }, rc.signal);
+        decodeControl(await channels[i]!.receive(), 'charged');
+      });
+    }
     const aggregator = new SecureSumAggregator(members.length);
     watchdog.phase('bounding, aggregating and selecting groups', members);
     const offers = await Promise.all(members.map((party, i) => guard(i, async () => {
@@ -194,6 +203,11 @@ export async function runDpAggregate(stage: PrivateStage, rc: OperatorRunContext
       c.destroy();
     }
   }
+}
+
+/** Member indexes by party name: the same order for every query, whichever table it reads. */
+export function chargeOrder(members: string[]): number[] {
+  return members.map((_, i) => i).sort((a, b) => (members[a] < members[b] ? -1 : members[a] > members[b] ? 1 : 0));
 }
 
 function agreedKeys(spec: DpQuerySpec, offers: GroupKey[][], publicKeys: GroupKey[] | undefined): GroupKey[] {

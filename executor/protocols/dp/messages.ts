@@ -1,9 +1,10 @@
 /**
- * Messages of the `dp-aggregate-v1` session between the requester R and each member party P. The
+ * Messages of the `dp-aggregate-v2` session between the requester R and each member party P. The
  * masking runs on the secure-summation state machines of `executor/protocols/mpc/secure-sum.ts`
- * (HELLO / SETUP / MASKED); this module defines what the DP operator puts in them and the two
- * control frames it adds after them:
+ * (HELLO / SETUP / MASKED); this module defines what the DP operator puts in them and the three
+ * control frames it adds around them:
  *
+ *   P → R  charged  { remaining }: P has debited the requester's budget in its ledger
  *   P → R  HELLO    announce = offer  { keys P selected (groups = THRESHOLD), else [] }
  *   R → P  SETUP    payload  = groups { the agreed key list: union of offers, PUBLIC keys, or [[]] }
  *   P → R  MASKED   one 64-bit value per (group, cell): bounded partial + noise share, masked
@@ -18,6 +19,12 @@
  */
 
 export type GroupKey = (string | null)[];
+
+/** Sent by a party once the query is debited; the requester charges parties one at a time on it. */
+export interface ChargedMessage {
+  type: 'charged';
+  remaining: { rho: number; delta: number } | null;
+}
 
 export interface OfferMessage {
   type: 'offer';
@@ -41,7 +48,7 @@ export interface ReceiptMessage {
   remaining: { rho: number; delta: number } | null;
 }
 
-export type ControlMessage = OfferMessage | GroupsMessage | FinishMessage | ReceiptMessage;
+export type ControlMessage = ChargedMessage | OfferMessage | GroupsMessage | FinishMessage | ReceiptMessage;
 
 export class ProtocolError extends Error {}
 
@@ -87,21 +94,27 @@ export function decodeControl<T extends ControlMessage['type']>(frame: Uint8Arra
     case 'finish':
       if (m.outcome !== 'commit' && m.outcome !== 'abort') throw new ProtocolError('finish must say commit or abort');
       return { type: 'finish', outcome: m.outcome } as Extract<ControlMessage, { type: T }>;
-    case 'receipt': {
-      const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
-      const charged = m.charged as Record<string, unknown> | undefined;
-      const remaining = m.remaining as Record<string, unknown> | null | undefined;
-      if (!charged || !num(charged.rho) || !num(charged.delta)) throw new ProtocolError('a receipt needs the charged cost');
-      if (remaining !== null && (!remaining || !num(remaining.rho) || !num(remaining.delta))) throw new ProtocolError('a receipt needs the remaining budget');
+    case 'charged':
+      return { type: 'charged', remaining: parseBudget(m.remaining, 'charged message\'s remaining budget', true) } as Extract<ControlMessage, { type: T }>;
+    case 'receipt':
       return {
         type: 'receipt',
-        charged: { rho: charged.rho as number, delta: charged.delta as number },
+        charged: parseBudget(m.charged, 'receipt\'s charged cost', false),
         refunded: m.refunded === true,
-        remaining: remaining ? { rho: remaining.rho as number, delta: remaining.delta as number } : null,
+        remaining: parseBudget(m.remaining, 'receipt\'s remaining budget', true),
       } as Extract<ControlMessage, { type: T }>;
-    }
   }
   throw new ProtocolError(`unknown message ${expected}`);
+}
+
+function parseBudget(v: unknown, what: string, nullable: true): { rho: number; delta: number } | null;
+function parseBudget(v: unknown, what: string, nullable: false): { rho: number; delta: number };
+function parseBudget(v: unknown, what: string, nullable: boolean): { rho: number; delta: number } | null {
+  if (v === null && nullable) return null;
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  const b = v as Record<string, unknown> | undefined;
+  if (!b || typeof b !== 'object' || !num(b.rho) || !num(b.delta)) throw new ProtocolError(`the ${what} must be {rho, delta} with finite numbers`);
+  return { rho: b.rho as number, delta: b.delta as number };
 }
 
 /** A canonical sort key for group keys (all parties and the requester order groups the same way). */
