@@ -49,6 +49,8 @@ export interface RunningNode {
   readonly partyPort: number;
   readonly engine?: FederatedEngine;
   readonly gatewayPort?: number;
+  /** Live Postgres sessions per gateway process (this one first; a restarting worker counts ∞); [] without a gateway. */
+  gatewaySessions(): number[];
   close(): Promise<void>;
 }
 
@@ -130,6 +132,7 @@ export async function runNode(configOrPath: NodeConfig | string, options: RunNod
     partyPort,
     engine,
     gatewayPort,
+    gatewaySessions: () => (gateway ? [gateway.connections, ...(workers?.loads() ?? [])] : []),
     close() {
       closing ??= (async () => {
         await Promise.all([gateway?.close().catch(() => undefined), workers?.close().catch(() => undefined)]);

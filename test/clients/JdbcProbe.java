@@ -98,11 +98,15 @@ public class JdbcProbe {
       }
 
       // Statement.cancel() while a long federated query runs.
+      // PgJDBC ignores cancel() until the statement is executing, so it is repeated until the query ends.
       try (Statement st = c.createStatement()) {
+        java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean(false);
         Thread canceller = new Thread(() -> {
           try {
-            Thread.sleep(1000);
-            st.cancel();
+            while (!finished.get()) {
+              Thread.sleep(500);
+              if (!finished.get()) st.cancel();
+            }
           } catch (Exception e) {
             out("cancelError", e.toString());
           }
@@ -114,6 +118,8 @@ public class JdbcProbe {
           out("cancel", "completed");
         } catch (SQLException e) {
           out("cancel", e.getSQLState(), e.getMessage(), (System.nanoTime() - started) / 1_000_000 < 15_000);
+        } finally {
+          finished.set(true);
         }
         canceller.join();
         try (ResultSet rs = st.executeQuery("SELECT 1 AS still_alive")) { rows("afterCancel", rs); }

@@ -72,7 +72,7 @@ afterAll(async () => {
   await ours?.end().catch(() => undefined);
   await postgres?.stop();
   await fed?.stop();
-});
+}, 60_000);
 
 function allNodesAlive(): boolean {
   return [...fed.nodes.children.values()].every((c) => c.exitCode === null && c.signalCode === null);
@@ -198,14 +198,15 @@ describe('a dead or hung party fails the query cleanly', () => {
       const e = await errorOf(ours, 'SELECT count(*) FROM bank_c.customers');
       expect(e.code).toBe('08006');
       expect(e.message).toContain('bank_c');
-      expect(Date.now() - started).toBeLessThan(12_000);
+      // The fragment timeout plus the requester's 2 s watchdog grace (executor/run-plan.ts), with slack for a loaded box.
+      expect(Date.now() - started).toBeLessThan(1500 + 2000 + 3000);
     } finally {
       child.kill('SIGCONT');
     }
     // Once it answers again, so do queries.
     await expect(ours.query('SELECT count(*) AS n FROM bank_c.customers')).resolves.toMatchObject({ rows: [{ n: '3000' }] });
     await ours.query('RESET fragment_timeout');
-  });
+  }, 30_000);
 
   it('a killed party fails the query with 08006 naming it; others keep working', async () => {
     await fed.nodes.kill('telco');
@@ -219,5 +220,5 @@ describe('a dead or hung party fails the query cleanly', () => {
     const parties = await ours.query({ text: 'SHOW PARTIES', rowMode: 'array' });
     const telco = parties.rows.find((row) => row[0] === 'telco')!;
     expect(String(telco[2])).toMatch(/^unavailable/);
-  });
+  }, 30_000);
 });

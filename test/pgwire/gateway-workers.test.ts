@@ -78,6 +78,26 @@ describe('multi-process gateway', () => {
   let port: number;
   const clients: pg.Client[] = [];
 
+  /**
+   * Waits until the gateway counts exactly the sessions this test holds open: a session ended by
+   * the client leaves the node's (or a worker's) count a moment later, and placement is by count.
+   */
+  const settled = async () => {
+    const count = () => bankA.gatewaySessions().reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 200 && count() !== clients.length; i++) await sleep(25);
+    expect(count()).toBe(clients.length);
+  };
+
+  /** Cancels until the query settles: a CancelRequest that arrives before the query starts is ignored, as in Postgres. */
+  const cancelUntilSettled = async (target: pg.Client, running: Promise<unknown>, secret = keyOf(target).secretKey) => {
+    let done = false;
+    void running.finally(() => (done = true));
+    while (!done) {
+      await sendCancel(port, keyOf(target).processID, secret);
+      await Promise.race([running, sleep(500)]);
+    }
+  };
+
   const connect = async () => {
     const c = new pg.Client({ host: '127.0.0.1', port, user: 'analyst', password: 'analyst', database: 'veilsql' });
     await c.connect();
@@ -116,6 +136,7 @@ describe('multi-process gateway', () => {
   }, 30_000);
 
   it('spreads sessions over both processes, and each answers federated queries', async () => {
+    await settled();
     const sessions = await Promise.all([connect(), connect(), connect(), connect()]);
     expect(sessions.map(ownerOf).sort()).toEqual([0, 0, 1, 1]);
     const sql = 'SELECT a.region, count(*) AS n, (SELECT count(*) FROM bank_b.t) AS nb FROM bank_a.t a GROUP BY a.region ORDER BY a.region';
@@ -134,6 +155,7 @@ describe('multi-process gateway', () => {
       clients.push(c);
       return c;
     };
+    await settled();
     const sessions = [await tlsClient(), await tlsClient()];
     expect(sessions.map(ownerOf).sort()).toEqual([0, 1]);
     for (const s of sessions) {
@@ -145,6 +167,7 @@ describe('multi-process gateway', () => {
 
   it('routes a CancelRequest to the process that owns the session, in both directions', async () => {
     // Least-busy placement with ties kept in the node: s1 -> node, s2 -> worker.
+    await settled();
     const s1 = await connect();
     const s2 = await connect();
     expect([ownerOf(s1), ownerOf(s2)]).toEqual([0, 1]);
@@ -152,11 +175,14 @@ describe('multi-process gateway', () => {
     for (const target of [s2, s1]) {
       // Loads are 1/1, so the cancel connection lands on the node (tie): node -> worker first;
       // then with s3 open on the node (2/1) it lands on the worker: worker -> node.
-      if (target === s1) expect(ownerOf(await connect())).toBe(0);
+      if (target === s1) {
+        await settled(); // the previous CancelRequest's connection has left the node's count
+        expect(ownerOf(await connect())).toBe(0);
+      }
       const started = Date.now();
       const running = target.query(long).catch((e: unknown) => e);
-      await sleep(400);
-      await sendCancel(port, keyOf(target).processID, keyOf(target).secretKey);
+      await sleep(200);
+      await cancelUntilSettled(target, running);
       const err = (await running) as pg.DatabaseError;
       expect(err.code).toBe('57014');
       expect(Date.now() - started).toBeLessThan(15_000);
@@ -207,6 +233,7 @@ describe('multi-process gateway', () => {
 
   it('shuts down promptly with sessions open on both processes, telling each client', async () => {
     await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
+    await settled();
     const sessions = [await connect(), await connect()];
     expect(sessions.map(ownerOf).sort()).toEqual([0, 1]);
     // The first error is the FATAL the gateway sends; pg reports the closed socket after it.

@@ -202,3 +202,12 @@ export async function startProxy(targetPort: number): Promise<{ port: number; ki
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Resolves once `condition()` holds, polling every 10 ms; rejects after `timeoutMs` (state changes that follow I/O, not a fixed sleep). */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition.toString()}`);
+    await sleep(10);
+  }
+}

@@ -5,7 +5,8 @@
  * cells (one block of one bundle) as NTT plaintexts, and evaluates queries against that shard. Messages carry bytes only.
  */
 import { parentPort } from 'node:worker_threads';
-import { BfvContext, BundleEvaluator, describeSealError } from '../../protocols/pir/bfv.js';
+import { BfvContext, BundleEvaluator } from '../../protocols/pir/bfv.js';
+import { describeSealError } from '../../protocols/seal/node-seal.js';
 import { loadSodium, OprfKey } from '../../protocols/pir/oprf.js';
 import type { WorkerReply, WorkerRequest } from './worker-messages.js';
 

@@ -21,9 +21,8 @@
  * (inverse NTT and serialization, no compression).
  * Every SEAL object is `.delete()`d on every path (RSS stays flat over 10K lookups).
  *
- * I/O-free; imports no other layer of the project.
+ * I/O-free; imports no other layer of the project (node-seal through ../seal/node-seal.ts).
  */
-import SEAL from 'node-seal/throws_wasm_node_umd.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Context } from 'node-seal/implementation/context.js';
@@ -31,22 +30,11 @@ import type { BatchEncoder } from 'node-seal/implementation/batch-encoder.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import type { ParmsIdType } from 'node-seal/implementation/parms-id-type.js';
-import type { Encryptor } from 'node-seal/implementation/encryptor.js';
-import type { Decryptor } from 'node-seal/implementation/decryptor.js';
-import type { KeyGenerator } from 'node-seal/implementation/key-generator.js';
-import type { SecretKey } from 'node-seal/implementation/secret-key.js';
-import type { PublicKey } from 'node-seal/implementation/public-key.js';
+import { describeSealError, loadSeal } from '../seal/node-seal.js';
+import { SealSessionKeys } from '../seal/session-keys.js';
 import { cellCoefficients, type CellData } from './cell-polynomials.js';
 import { MAX_UNPACKED_BYTES, packCiphertext, unpackCiphertext } from './ct-wire.js';
 import { COEFF_MODULUS_BITS, PLAIN_MODULUS, POLY_MODULUS_DEGREE } from './params.js';
-
-let library: Promise<SEALLibrary> | undefined;
-
-/** node-seal, loaded once per thread (~100 ms: the WASM is inlined in the package). */
-export function loadSeal(): Promise<SEALLibrary> {
-  library ??= (SEAL as unknown as () => Promise<SEALLibrary>)();
-  return library;
-}
 
 /** The shared SEAL objects for one thread: context, batch encoder, evaluator. */
 export class BfvContext {
@@ -113,35 +101,19 @@ export class BfvContext {
   }
 }
 
-/** SEAL's WASM exceptions are numbers or objects without a message; make them readable. */
-export function describeSealError(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return typeof e === 'number' ? `SEAL exception ${e}` : String(e);
-}
-
 /** The requester's keys for one session. */
 export class QueryKeys {
-  private readonly keygen: KeyGenerator;
-  private readonly secret: SecretKey;
-  private readonly publicKey: PublicKey;
-  private readonly encryptor: Encryptor;
-  private readonly decryptor: Decryptor;
+  private readonly keys: SealSessionKeys;
 
   constructor(private readonly bfv: BfvContext) {
-    const seal = bfv.seal;
-    this.keygen = seal.KeyGenerator(bfv.context);
-    this.secret = this.keygen.secretKey();
-    // node-seal 6 wants a public key to build an Encryptor; it never leaves this object.
-    this.publicKey = this.keygen.createPublicKey();
-    this.encryptor = seal.Encryptor(bfv.context, this.publicKey, this.secret);
-    this.decryptor = seal.Decryptor(bfv.context, this.secret);
+    this.keys = new SealSessionKeys(bfv.seal, bfv.context);
   }
 
   /** Seeded symmetric encryption of one slot vector (values < t), in wire form (ct-wire.ts). */
   encrypt(values: Uint32Array): Uint8Array {
     const pt = this.bfv.encode(values);
     try {
-      const serializable = this.encryptor.encryptSymmetricSerializable(pt);
+      const serializable = this.keys.encryptor.encryptSymmetricSerializable(pt);
       try {
         return packCiphertext(serializable.saveArray(this.bfv.seal.ComprModeType.none));
       } finally {
@@ -157,7 +129,7 @@ export class QueryKeys {
     const ct = this.bfv.loadCiphertext(bytes);
     const pt = this.bfv.seal.PlainText();
     try {
-      this.decryptor.decrypt(ct, pt);
+      this.keys.decryptor.decrypt(ct, pt);
       return this.bfv.encoder.decode(pt, false) as Uint32Array;
     } finally {
       pt.delete();
@@ -169,18 +141,14 @@ export class QueryKeys {
   noiseBudget(bytes: Uint8Array): number {
     const ct = this.bfv.loadCiphertext(bytes);
     try {
-      return this.decryptor.invariantNoiseBudget(ct);
+      return this.keys.decryptor.invariantNoiseBudget(ct);
     } finally {
       ct.delete();
     }
   }
 
   delete(): void {
-    this.decryptor.delete();
-    this.encryptor.delete();
-    this.publicKey.delete();
-    this.secret.delete();
-    this.keygen.delete();
+    this.keys.delete();
   }
 }
 

@@ -91,20 +91,25 @@ export function decodePayload(bytes: Uint8Array, columns: number): (string | nul
 /**
  * A uniformly random permutation of 0 … n−1 (Fisher–Yates over CSPRNG output; each draw uses
  * 53 random bits, so the modulo bias is below 2^-30 for any n < 2^23·…, negligible here).
+ * `random` is the OS CSPRNG; tests pass a seeded stream to make statistical checks reproducible.
  */
-export function securePermutation(n: number): Uint32Array {
+export function securePermutation(n: number, random: (size: number) => Uint8Array = randomBytes): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   const CHUNK = 8192;
-  let pool = randomBytes(CHUNK * 8);
+  const refill = () => {
+    const bytes = random(CHUNK * 8);
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+  let pool = refill();
   let used = 0;
   for (let i = n - 1; i > 0; i--) {
     if (used === CHUNK) {
-      pool = randomBytes(CHUNK * 8);
+      pool = refill();
       used = 0;
     }
-    const hi = pool.readUInt32BE(used * 8) >>> 11; // 21 bits
-    const lo = pool.readUInt32BE(used * 8 + 4); // 32 bits
+    const hi = pool.getUint32(used * 8) >>> 11; // 21 bits
+    const lo = pool.getUint32(used * 8 + 4); // 32 bits
     used++;
     const r = (hi * 2 ** 32 + lo) / 2 ** 53;
     const j = Math.floor(r * (i + 1));

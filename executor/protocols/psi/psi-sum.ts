@@ -35,13 +35,14 @@
  * Every SEAL object is deleted on every path. I/O-free; imports no other layer of the project.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import SEAL from 'node-seal/throws_wasm_node_umd.js';
 import type { SEALLibrary } from 'node-seal/implementation/seal.js';
 import type { CipherText } from 'node-seal/implementation/cipher-text.js';
 import type { Context } from 'node-seal/implementation/context.js';
 import type { BatchEncoder } from 'node-seal/implementation/batch-encoder.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
+import { describeSealError, loadSeal } from '../seal/node-seal.js';
+import { SealSessionKeys } from '../seal/session-keys.js';
 import { TAG_BYTES } from './record-cipher.js';
 
 export const POLY_DEGREE = 8192;
@@ -91,16 +92,6 @@ export function sumFromLimbs(limbSums: readonly bigint[]): bigint {
   });
   v &= (1n << SUM_BITS) - 1n;
   return v >= 1n << (SUM_BITS - 1n) ? v - (1n << SUM_BITS) : v;
-}
-
-let library: Promise<SEALLibrary> | undefined;
-function loadSeal(): Promise<SEALLibrary> {
-  library ??= (SEAL as unknown as () => Promise<SEALLibrary>)();
-  return library;
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : typeof e === 'number' ? `SEAL exception ${e}` : String(e);
 }
 
 /** Uniform values mod t (64 random bits each: bias < 2^-19 per value, irrelevant for masking). */
@@ -157,7 +148,7 @@ class SumContext {
       return ct;
     } catch (e) {
       ct.delete();
-      throw new RangeError(`malformed BFV ciphertext: ${describe(e)}`);
+      throw new RangeError(`malformed BFV ciphertext: ${describeSealError(e)}`);
     }
   }
 
@@ -169,21 +160,13 @@ let sharedContext: Promise<SumContext> | undefined;
 export class PsiSumValueOwner {
   private constructor(
     private readonly ctx: SumContext,
-    private readonly keygen: ReturnType<SEALLibrary['KeyGenerator']>,
-    private readonly secret: ReturnType<ReturnType<SEALLibrary['KeyGenerator']>['secretKey']>,
-    private readonly publicKey: ReturnType<ReturnType<SEALLibrary['KeyGenerator']>['createPublicKey']>,
-    private readonly encryptor: ReturnType<SEALLibrary['Encryptor']>,
-    private readonly decryptor: ReturnType<SEALLibrary['Decryptor']>,
+    private readonly keys: SealSessionKeys,
     readonly layout: PsiSumLayout,
   ) {}
 
   static async create(valueColumns: number): Promise<PsiSumValueOwner> {
     const ctx = await SumContext.shared();
-    const seal = ctx.seal;
-    const keygen = seal.KeyGenerator(ctx.context);
-    const secret = keygen.secretKey();
-    const publicKey = keygen.createPublicKey();
-    return new PsiSumValueOwner(ctx, keygen, secret, publicKey, seal.Encryptor(ctx.context, publicKey, secret), seal.Decryptor(ctx.context, secret), layoutFor(valueColumns));
+    return new PsiSumValueOwner(ctx, new SealSessionKeys(ctx.seal, ctx.context), layoutFor(valueColumns));
   }
 
   get plainModulus(): bigint {
@@ -191,7 +174,7 @@ export class PsiSumValueOwner {
   }
 
   publicKeyBytes(): Uint8Array {
-    return this.publicKey.saveArray(this.ctx.seal.ComprModeType.zstd);
+    return this.keys.publicKey.saveArray(this.ctx.seal.ComprModeType.zstd);
   }
 
   /** Encrypts one block: `components[e][k]` for the block's keys (values < t). */
@@ -202,7 +185,7 @@ export class PsiSumValueOwner {
     components.forEach((c, i) => c.forEach((v, j) => (slots[i * k + j] = v % this.ctx.t)));
     const pt = this.ctx.encode(slots);
     try {
-      const s = this.encryptor.encryptSymmetricSerializable(pt);
+      const s = this.keys.encryptor.encryptSymmetricSerializable(pt);
       try {
         return s.saveArray(this.ctx.seal.ComprModeType.zstd);
       } finally {
@@ -218,7 +201,7 @@ export class PsiSumValueOwner {
     const ct = this.ctx.load(bytes);
     const pt = this.ctx.seal.PlainText();
     try {
-      this.decryptor.decrypt(ct, pt);
+      this.keys.decryptor.decrypt(ct, pt);
       const slots = this.ctx.encoder.decodeBigInt(pt, false) as BigUint64Array;
       const { k, e } = this.layout;
       const totals = new Array<bigint>(k).fill(0n);
@@ -234,18 +217,14 @@ export class PsiSumValueOwner {
   noiseBudget(bytes: Uint8Array): number {
     const ct = this.ctx.load(bytes);
     try {
-      return this.decryptor.invariantNoiseBudget(ct);
+      return this.keys.decryptor.invariantNoiseBudget(ct);
     } finally {
       ct.delete();
     }
   }
 
   delete(): void {
-    this.decryptor.delete();
-    this.encryptor.delete();
-    this.publicKey.delete();
-    this.secret.delete();
-    this.keygen.delete();
+    this.keys.delete();
   }
 }
 
@@ -268,7 +247,7 @@ export class PsiSumAggregator {
       publicKey.loadArray(ctx.context, publicKeyBytes);
     } catch (e) {
       publicKey.delete();
-      throw new RangeError(`malformed BFV public key: ${describe(e)}`);
+      throw new RangeError(`malformed BFV public key: ${describeSealError(e)}`);
     }
     return new PsiSumAggregator(ctx, publicKey, seal.Encryptor(ctx.context, publicKey), layoutFor(valueColumns));
   }
