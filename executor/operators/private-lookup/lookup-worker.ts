@@ -46,7 +46,11 @@ port.on('message', async (request: WorkerRequest) => {
         break;
       }
       case 'memory':
-        reply = { id: request.id, ok: true, rss: process.memoryUsage().rss };
+        {
+          // heapUsed and external are this thread's isolate (rss would be the whole process').
+          const { heapUsed, external } = process.memoryUsage();
+          reply = { id: request.id, ok: true, memory: { heapUsed, external } };
+        }
         break;
     }
   } catch (e) {

@@ -10,20 +10,12 @@ import { SqlError, SqlState } from '../../../parser/errors.js';
 import type { PrivateStage } from '../../../planner/physical-plan.js';
 import type { LookupStageParams } from '../../../planner/operators/private-lookup.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
-import { BfvContext } from '../../protocols/pir/bfv.js';
 import { loadSodium } from '../../protocols/pir/oprf.js';
-import { localQueryCrypto, LookupReceiver } from '../../protocols/pir/receiver.js';
+import { localQueryCrypto, LookupReceiver, type QueryCrypto } from '../../protocols/pir/receiver.js';
 import type { OperatorRunContext } from '../registry.js';
 import { decodeLabel } from './label-codec.js';
 import { PRIVATE_LOOKUP_PROTOCOL, type LookupRequestParams } from './protocol-params.js';
-
-let requesterBfv: Promise<BfvContext> | undefined;
-
-/** The requester's SEAL context (main thread), created once. */
-function bfvContext(): Promise<BfvContext> {
-  requesterBfv ??= BfvContext.create();
-  return requesterBfv;
-}
+import { acquireRequesterBfv } from './requester-bfv.js';
 
 export interface LookupTraffic {
   up: number;
@@ -39,8 +31,15 @@ export async function lookupAtOwner(
 ): Promise<Uint8Array[][]> {
   const connector = context.connectors.get(owner.party);
   if (!connector) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" is not part of this federation`);
-  const [sodium, bfv] = await Promise.all([loadSodium(), bfvContext()]);
-  const crypto = localQueryCrypto(bfv);
+  const [sodium, session] = await Promise.all([loadSodium(), acquireRequesterBfv()]);
+  let crypto: QueryCrypto;
+  try {
+    const local = localQueryCrypto(session.bfv);
+    crypto = { ...local, delete: () => local.delete().finally(session.release) };
+  } catch (e) {
+    session.release();
+    throw e;
+  }
   let receiver: LookupReceiver;
   try {
     receiver = new LookupReceiver(sodium, crypto, keys);

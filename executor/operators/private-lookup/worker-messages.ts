@@ -10,5 +10,11 @@ export type WorkerRequest =
   | { id: number; op: 'memory' };
 
 export type WorkerReply =
-  | { id: number; ok: true; outputs?: Uint8Array[]; results?: Uint8Array[][]; rss?: number }
+  | { id: number; ok: true; outputs?: Uint8Array[]; results?: Uint8Array[][]; memory?: WorkerMemory }
   | { id: number; ok: false; error: string };
+
+/** A worker's own isolate: JavaScript heap in use, and memory outside it (its SEAL WASM heap, buffers). */
+export interface WorkerMemory {
+  heapUsed: number;
+  external: number;
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CellData } from '../../protocols/pir/cell-polynomials.js';
 import type { Geometry } from '../../protocols/pir/params.js';
-import type { WorkerReply, WorkerRequest } from './worker-messages.js';
+import type { WorkerMemory, WorkerReply, WorkerRequest } from './worker-messages.js';
 
 type Pending = { resolve: (r: WorkerReply & { ok: true }) => void; reject: (e: Error) => void };
 
@@ -144,9 +144,9 @@ export class LookupWorkerPool {
     return out;
   }
 
-  /** Resident set size as each worker reports it (the process RSS includes them). */
-  async memory(): Promise<number[]> {
-    return Promise.all(this.workers.map(async (w) => (await w.call({ op: 'memory' })).rss!));
+  /** Each worker thread's own memory (diagnostics and leak tests; the process RSS includes them). */
+  async memory(): Promise<WorkerMemory[]> {
+    return Promise.all(this.workers.map(async (w) => (await w.call({ op: 'memory' })).memory!));
   }
 
   get healthy(): boolean {

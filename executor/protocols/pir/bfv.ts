@@ -30,7 +30,7 @@ import type { BatchEncoder } from 'node-seal/implementation/batch-encoder.js';
 import type { Evaluator } from 'node-seal/implementation/evaluator.js';
 import type { PlainText } from 'node-seal/implementation/plain-text.js';
 import type { ParmsIdType } from 'node-seal/implementation/parms-id-type.js';
-import { describeSealError, loadSeal } from '../seal/node-seal.js';
+import { describeSealError, loadSeal, loadSealInstance } from '../seal/node-seal.js';
 import { SealSessionKeys } from '../seal/session-keys.js';
 import { cellCoefficients, type CellData } from './cell-polynomials.js';
 import { MAX_UNPACKED_BYTES, packCiphertext, unpackCiphertext } from './ct-wire.js';
@@ -49,8 +49,9 @@ export class BfvContext {
     readonly parmsId: ParmsIdType,
   ) {}
 
-  static async create(): Promise<BfvContext> {
-    const seal = await loadSeal();
+  /** On the thread's shared SEAL instance, or on a SEAL instance of its own (`ownInstance`: its WASM heap is freed with it). */
+  static async create(options: { ownInstance?: boolean } = {}): Promise<BfvContext> {
+    const seal = options.ownInstance ? await loadSealInstance() : await loadSeal();
     const parms = seal.EncryptionParameters(seal.SchemeType.bfv);
     const coeff = seal.CoeffModulus.Create(POLY_MODULUS_DEGREE, Int32Array.from(COEFF_MODULUS_BITS));
     const plain = seal.Modulus(BigInt(PLAIN_MODULUS));
