@@ -25,7 +25,7 @@ import { encodeHello, encodeOprfResponse, encodeResult, decodeOprfRequest, decod
 import { loadSodium, OprfKey, type Sodium } from '../../executor/protocols/pir/oprf.js';
 import { binsOf, chooseShape, falsePositiveBound, GEOMETRIES, type Geometry, type TableShape } from '../../executor/protocols/pir/params.js';
 import { labelFeltsAt, queryPowerVectors, unitsFor } from '../../executor/protocols/pir/query-plan.js';
-import { localQueryCrypto, LookupReceiver } from '../../executor/protocols/pir/receiver.js';
+import { LookupReceiver } from '../../executor/protocols/pir/receiver.js';
 
 let sodium: Sodium;
 let bfv: BfvContext;
@@ -138,7 +138,7 @@ function buildOwner(entries: { key: Uint8Array; label: Uint8Array }[], checkByte
 
 /** One full session between a LookupReceiver and an in-process owner; returns labels and the geometry used. */
 async function session(owner: Owner, keys: Uint8Array[]): Promise<{ labels: Uint8Array[][]; geometry: Geometry; units: number }> {
-  const receiver = new LookupReceiver(sodium, localQueryCrypto(bfv), keys);
+  const receiver = new LookupReceiver(sodium, bfv, keys);
   try {
     const request = decodeOprfRequest(receiver.oprfRequest());
     expect(request.units).toBe(unitsFor(receiver.paddedSize, request.geometry));
@@ -147,13 +147,13 @@ async function session(owner: Owner, keys: Uint8Array[]): Promise<{ labels: Uint
     const units = receiver.acceptOprfResponse(encodeOprfResponse(owner.key.blindEvaluate(request.blinded)));
     expect(units).toBeGreaterThanOrEqual(request.units);
     for (let u = 0; u < units; u++) {
-      const q = decodeQuery(await receiver.query(u));
+      const q = decodeQuery(receiver.query(u));
       expect(q.block).toBeLessThan(GEOMETRIES[request.geometry].blocks);
-      await receiver.acceptResult(encodeResult({ unit: q.unit, firstBundle: 0, results: owner.evaluator.evaluate(q.powers, g.cells(q.block)) }));
+      receiver.acceptResult(encodeResult({ unit: q.unit, firstBundle: 0, results: owner.evaluator.evaluate(q.powers, g.cells(q.block)) }));
     }
     return { labels: receiver.labels(), geometry: request.geometry, units };
   } finally {
-    await receiver.delete();
+    receiver.delete();
   }
 }
 

@@ -45,19 +45,19 @@ function dispose(g: Generation): void {
   g.bfv.delete();
 }
 
+/** Moves new sessions to the next context; `g` is freed now if idle, else by its last session. */
+function retire(g: Generation): void {
+  g.retired = true;
+  current = next ?? createGeneration();
+  next = undefined;
+  if (g.active === 0) dispose(g);
+}
+
 /** A context for one session; call `release` when the session's keys are deleted. */
 export async function acquireRequesterBfv(): Promise<{ bfv: BfvContext; release: () => void }> {
-  current ??= createGeneration();
-  let g = await current;
-  if (g.started >= SESSIONS_PER_CONTEXT && !g.retired) {
-    g.retired = true;
-    current = next ?? createGeneration();
-    next = undefined;
-    if (g.active === 0) dispose(g);
-    g = await current;
-  } else if (g.retired) {
-    g = await current;
-  }
+  let g = await (current ??= createGeneration());
+  if (g.started >= SESSIONS_PER_CONTEXT && !g.retired) retire(g);
+  while (g.retired) g = await (current ??= createGeneration());
   g.started++;
   g.active++;
   // Load the successor ahead of time, so the session that retires this context does not wait.
@@ -74,7 +74,7 @@ export async function acquireRequesterBfv(): Promise<{ bfv: BfvContext; release:
   };
 }
 
-/** Diagnostics and tests: the current generation's number and the contexts still alive. */
+/** Diagnostics and tests: contexts created so far, and those still alive. */
 export function requesterBfvStats(): { generation: number; live: number } {
   return { generation: generations, live: live.size };
 }

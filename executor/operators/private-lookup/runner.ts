@@ -11,7 +11,7 @@ import type { PrivateStage } from '../../../planner/physical-plan.js';
 import type { LookupStageParams } from '../../../planner/operators/private-lookup.js';
 import { canonicalKeyBytes, type KeyNormalizationRule } from '../../protocols/keys/canonical-key.js';
 import { loadSodium } from '../../protocols/pir/oprf.js';
-import { localQueryCrypto, LookupReceiver, type QueryCrypto } from '../../protocols/pir/receiver.js';
+import { LookupReceiver } from '../../protocols/pir/receiver.js';
 import type { OperatorRunContext } from '../registry.js';
 import { decodeLabel } from './label-codec.js';
 import { PRIVATE_LOOKUP_PROTOCOL, type LookupRequestParams } from './protocol-params.js';
@@ -31,65 +31,51 @@ export async function lookupAtOwner(
 ): Promise<Uint8Array[][]> {
   const connector = context.connectors.get(owner.party);
   if (!connector) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" is not part of this federation`);
-  const [sodium, session] = await Promise.all([loadSodium(), acquireRequesterBfv()]);
-  let crypto: QueryCrypto;
+  const [sodium, requester] = await Promise.all([loadSodium(), acquireRequesterBfv()]);
+  let receiver: LookupReceiver | undefined;
   try {
-    const local = localQueryCrypto(session.bfv);
-    crypto = { ...local, delete: () => local.delete().finally(session.release) };
-  } catch (e) {
-    session.release();
-    throw e;
-  }
-  let receiver: LookupReceiver;
-  try {
-    receiver = new LookupReceiver(sodium, crypto, keys);
-  } catch (e) {
-    await crypto.delete();
-    throw e;
-  }
-  const params: LookupRequestParams = { sql: owner.sql, uses: owner.uses, keySources: owner.keySources };
-  let channel: Awaited<ReturnType<typeof connector.openProtocol>>;
-  try {
-    channel = await connector.openProtocol({ queryId: context.queryId, protocol: PRIVATE_LOOKUP_PROTOCOL, params, timeoutMs: context.timeoutMs }, context.signal);
-  } catch (e) {
-    await receiver.delete();
-    throw e;
-  }
-  const receive = async (what: string): Promise<Uint8Array> => {
-    const frame = await channel.receive();
-    if (frame === null) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" ended the PRIVATE LOOKUP session before sending its ${what}`);
-    traffic.down += frame.length + 4;
-    return frame;
-  };
-  const send = async (frame: Uint8Array) => {
-    traffic.up += frame.length + 4;
-    await channel.send(frame);
-  };
-  const onAbort = () => channel.destroy(new Error('aborted'));
-  context.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await send(receiver.oprfRequest());
-    receiver.acceptHello(await receive('table description'));
-    const units = receiver.acceptOprfResponse(await receive('OPRF evaluations'));
-    // Pipelined: unit u+1 is encrypted and sent while the owner evaluates unit u.
-    await send(await receiver.query(0));
-    for (let u = 0; u < units; u++) {
-      if (u + 1 < units) await send(await receiver.query(u + 1));
-      while (!receiver.unitComplete(u)) await receiver.acceptResult(await receive(`answer to query unit ${u + 1}`));
-      if (units > 1) {
-        context.notice({ severity: 'NOTICE', code: '00000', message: `PRIVATE LOOKUP at ${owner.party}: ${Math.round(((u + 1) / units) * 100)}% (${u + 1}/${units} query units, ${keys.length} keys)` });
+    const session = (receiver = new LookupReceiver(sodium, requester.bfv, keys));
+    const params: LookupRequestParams = { sql: owner.sql, uses: owner.uses, keySources: owner.keySources };
+    const channel = await connector.openProtocol({ queryId: context.queryId, protocol: PRIVATE_LOOKUP_PROTOCOL, params, timeoutMs: context.timeoutMs }, context.signal);
+    const receive = async (what: string): Promise<Uint8Array> => {
+      const frame = await channel.receive();
+      if (frame === null) throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" ended the PRIVATE LOOKUP session before sending its ${what}`);
+      traffic.down += frame.length + 4;
+      return frame;
+    };
+    const send = async (frame: Uint8Array) => {
+      traffic.up += frame.length + 4;
+      await channel.send(frame);
+    };
+    const onAbort = () => channel.destroy(new Error('aborted'));
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await send(session.oprfRequest());
+      session.acceptHello(await receive('table description'));
+      const units = session.acceptOprfResponse(await receive('OPRF evaluations'));
+      // Pipelined: unit u+1 is encrypted and sent while the owner evaluates unit u.
+      await send(session.query(0));
+      for (let u = 0; u < units; u++) {
+        if (u + 1 < units) await send(session.query(u + 1));
+        while (!session.unitComplete(u)) session.acceptResult(await receive(`answer to query unit ${u + 1}`));
+        if (units > 1) {
+          context.notice({ severity: 'NOTICE', code: '00000', message: `PRIVATE LOOKUP at ${owner.party}: ${Math.round(((u + 1) / units) * 100)}% (${u + 1}/${units} query units, ${keys.length} keys)` });
+        }
       }
+      await channel.end();
+      return session.labels();
+    } catch (e) {
+      channel.destroy(e instanceof Error ? e : new Error(String(e)));
+      if (e instanceof SqlError) throw e;
+      if (context.signal.aborted && context.signal.reason instanceof SqlError) throw context.signal.reason;
+      throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" failed during PRIVATE LOOKUP: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
     }
-    await channel.end();
-    return receiver.labels();
-  } catch (e) {
-    channel.destroy(e instanceof Error ? e : new Error(String(e)));
-    if (e instanceof SqlError) throw e;
-    if (context.signal.aborted && context.signal.reason instanceof SqlError) throw context.signal.reason;
-    throw new SqlError(SqlState.connectionFailure, `party "${owner.party}" failed during PRIVATE LOOKUP: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
-    context.signal.removeEventListener('abort', onAbort);
-    await receiver.delete();
+    // The session key, then its context (a retired context is freed with its last session).
+    receiver?.delete();
+    requester.release();
   }
 }
 

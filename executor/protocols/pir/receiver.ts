@@ -14,7 +14,7 @@
  * keys only the OPRF key holder can derive).
  * Cost per key: one OPRF evaluation (2 scalar mults + hash-to-group); per unit: K encryptions
  * (~0.5 ms each, 12.5 KB each up) and bundles × L decryptions (~0.4 ms each, 24.7 KB each
- * down), both through `QueryCrypto`.
+ * down).
  *
  * Imports no other layer of the project.
  */
@@ -30,28 +30,6 @@ import { ELEMENT_BYTES, hashToGroup, OprfBlinding, type RandomBytes, type Sodium
 import { FELTS_PER_ITEM, MAX_BUNDLES, MAX_ITEMS_PER_BIN, POLY_MODULUS_DEGREE, type Geometry } from './params.js';
 import { chooseGeometry, labelFeltsAt, paddedBatchSize, planUnits, queryPowerVectors, unitsFor, type QueryUnit } from './query-plan.js';
 
-/**
- * The session's BFV key in use: encrypts query power vectors and decrypts result ciphertexts
- * (wire form). The engine and the tests run it on the calling thread (`localQueryCrypto`); the
- * interface lets a caller move that work elsewhere.
- */
-export interface QueryCrypto {
-  encrypt(vectors: Uint32Array[]): Promise<Uint8Array[]>;
-  decrypt(ciphertexts: Uint8Array[]): Promise<Uint32Array[]>;
-  /** Frees the key (every thread's copy). */
-  delete(): Promise<void>;
-}
-
-/** A fresh session key used on the calling thread. */
-export function localQueryCrypto(bfv: BfvContext): QueryCrypto {
-  const keys = new QueryKeys(bfv);
-  return {
-    encrypt: async (vectors) => vectors.map((v) => keys.encrypt(v)),
-    decrypt: async (cts) => cts.map((ct) => keys.decrypt(ct)),
-    delete: async () => keys.delete(),
-  };
-}
-
 export class LookupReceiver {
   private hello: Hello | undefined;
   private blinding: OprfBlinding | undefined;
@@ -62,7 +40,8 @@ export class LookupReceiver {
   private answered: Uint8Array[] = [];
   private readonly unitDone: boolean[] = [];
   private readonly found: Uint8Array[][];
-  private queried = false;
+  /** The session's fresh BFV key, created with the first query. */
+  private keys: QueryKeys | undefined;
   readonly paddedSize: number;
   readonly geometry: Geometry;
   /** Units announced in the OPRF frame (the plan may add overflow units). */
@@ -70,8 +49,7 @@ export class LookupReceiver {
 
   constructor(
     private readonly sodium: Sodium,
-    /** The session's BFV key (owned by the receiver from here on: `delete` frees it). */
-    private readonly crypto: QueryCrypto,
+    private readonly bfv: BfvContext,
     /** Distinct canonical keys. */
     private readonly inputs: readonly Uint8Array[],
     private readonly random: RandomBytes = (n) => new Uint8Array(randomBytes(n)),
@@ -124,22 +102,21 @@ export class LookupReceiver {
   }
 
   /** The QUERY frame of unit `u`. */
-  async query(u: number): Promise<Uint8Array> {
+  query(u: number): Uint8Array {
     if (!this.hello) throw new Error('query before HELLO');
     const unit = this.plan[u];
     if (!unit) throw new RangeError(`no query unit ${u}`);
     const vectors = queryPowerVectors(unit.keys, this.felts, this.hello.shape.itemsPerBin);
-    this.queried = true;
-    return encodeQuery({ unit: u, block: unit.block, powers: await this.crypto.encrypt(vectors) });
+    this.keys ??= new QueryKeys(this.bfv);
+    const keys = this.keys;
+    return encodeQuery({ unit: u, block: unit.block, powers: vectors.map((v) => keys.encrypt(v)) });
   }
 
-  /**
-   * Decrypts one RESULT frame (a slice of one unit's bundles) and records the labels it carries;
-   * returns the unit. Frames are accepted one at a time (await each before the next).
-   */
-  async acceptResult(frame: Uint8Array): Promise<number> {
+  /** Decrypts one RESULT frame (a slice of one unit's bundles) and records the labels it carries; returns the unit. */
+  acceptResult(frame: Uint8Array): number {
     const hello = this.hello;
-    if (!hello || !this.queried) throw new Error('result before query');
+    const sessionKeys = this.keys;
+    if (!hello || !sessionKeys) throw new Error('result before query');
     const { unit, firstBundle, results } = decodeResult(frame);
     if (unit >= this.plan.length || this.unitDone[unit]) throw new RangeError(`unexpected result for unit ${unit}`);
     if (firstBundle + results.length > hello.bundles || results.some((r) => r.length !== hello.shape.labelPolys)) {
@@ -151,11 +128,8 @@ export class LookupReceiver {
       answered[firstBundle + i] = 1;
     }
     const keys = this.plan[unit].keys;
-    // Every non-empty ciphertext of the frame in one call, so a QueryCrypto may spread them over threads.
-    const decrypted = await this.crypto.decrypt(results.flat().filter((ct) => ct.length > 0));
-    let next = 0;
     for (const perBundle of results) {
-      const slots = perBundle.map((ct) => (ct.length === 0 ? new Uint32Array(POLY_MODULUS_DEGREE) : decrypted[next++]));
+      const slots = perBundle.map((ct) => (ct.length === 0 ? new Uint32Array(POLY_MODULUS_DEGREE) : sessionKeys.decrypt(ct)));
       for (let bin = 0; bin < keys.length; bin++) {
         const key = keys[bin];
         if (key < 0) continue;
@@ -182,8 +156,9 @@ export class LookupReceiver {
     return this.found;
   }
 
-  /** Frees the session key (call once, on every path). */
-  async delete(): Promise<void> {
-    await this.crypto.delete();
+  /** Frees the session key (call on every path). */
+  delete(): void {
+    this.keys?.delete();
+    this.keys = undefined;
   }
 }
