@@ -81,15 +81,4 @@ export async function writeFederation(dir: string, spec: FederationSpec): Promis
   return { dir, federationPath, nodes };
 }
 
-/** A free TCP port on loopback (for tests and benchmarks). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './free-port.js';
