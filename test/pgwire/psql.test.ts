@@ -77,13 +77,21 @@ describe('psql', () => {
   });
 
   it('Ctrl-C cancels a running query exactly as with PostgreSQL', async () => {
-    const interrupt = async (conn: string) => {
-      const run = psql(['-X', '-At', conn, '-c', 'select pg_sleep(20)', '-c', 'select 42']);
-      await new Promise((r) => setTimeout(r, 700));
+    // Ctrl-C is pressed once each server is running the statement (a fixed delay raced psql's
+    // start-up on a loaded machine): PostgreSQL shows it in pg_stat_activity, the gateway's test
+    // engine records it when execution starts.
+    const sleeper = 'select pg_sleep(20)';
+    const observer = await pg.client();
+    const pgRuns = async () =>
+      (await observer.query("select count(*)::int as n from pg_stat_activity where query = $1 and state = 'active'", [sleeper])).rows[0].n > 0;
+    const gwRuns = async () => gw.engine.stats.executed.includes(sleeper);
+    const interrupt = async (conn: string, running: () => Promise<boolean>) => {
+      const run = psql(['-X', '-At', conn, '-c', sleeper, '-c', 'select 42']);
+      for (let i = 0; i < 1000 && !(await running()); i++) await new Promise((r) => setTimeout(r, 10));
       run.kill('SIGINT');
       return run;
     };
-    const [x, y] = await Promise.all([interrupt(theirs(pg.port)), interrupt(ours(gw.port))]);
+    const [x, y] = await Promise.all([interrupt(theirs(pg.port), pgRuns), interrupt(ours(gw.port), gwRuns)]).finally(() => observer.end());
     expect(y.stderr).toBe('Cancel request sent\nERROR:  canceling statement due to user request\n');
     expect([y.status, y.stdout, y.stderr]).toEqual([x.status, x.stdout, x.stderr]);
   });
