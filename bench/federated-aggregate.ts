@@ -16,7 +16,7 @@ import { medianTime } from './timing.js';
 
 const PARTIES = 3;
 const TOTAL_ROWS = Number(process.env.VEILSQL_BENCH_ROWS ?? 1_000_000);
-const RUNS = 7;
+const RUNS = 21;
 
 const QUERIES: { name: string; sql: (table: string) => string }[] = [
   {

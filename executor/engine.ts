@@ -5,8 +5,10 @@
  * live (rebuilt whenever what the parties publish changes), and opens sessions for the wire
  * gateway.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import type { PartyConnector } from '../connectors/connector.js';
+import { DuckDBConnectionPool } from '../connectors/duckdb-connection-pool.js';
+import { openWithPostgresSemantics } from '../connectors/duckdb-session.js';
 import { SqlError, SqlState } from '../parser/errors.js';
 import { Catalog } from '../planner/catalog.js';
 import type { FederatedTableDef, PartyCatalog } from '../planner/catalog-types.js';
@@ -54,7 +56,7 @@ export class FederatedEngine implements QueryEngine {
   static async create(options: EngineOptions): Promise<FederatedEngine> {
     // The gateway's DuckDB only ever holds fragment results and catalog tables: it never needs
     // the file system, so a query cannot make it read local files either.
-    const gateway = await DuckDBInstance.create(':memory:', { enable_external_access: 'false' });
+    const gateway = await openWithPostgresSemantics(':memory:', { enable_external_access: 'false' });
     try {
       const pgCatalog = await GatewayCatalog.create(gateway, options.self);
       const engine = new FederatedEngine(options, gateway, pgCatalog);
@@ -165,6 +167,7 @@ export class FederatedEngine implements QueryEngine {
   async close(): Promise<void> {
     await this.inflight?.catch(() => undefined);
     for (const c of this.options.connectors.values()) await c.close().catch(() => undefined);
+    DuckDBConnectionPool.of(this.gateway).close();
     this.gateway.closeSync();
   }
 }

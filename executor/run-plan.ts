@@ -12,6 +12,7 @@ import { loadArrowIntoDuckDB } from '../connectors/arrow/arrow-to-duckdb.js';
 import { queryToArrow } from '../connectors/arrow/duckdb-to-arrow.js';
 import type { FragmentStream, PartyConnector } from '../connectors/connector.js';
 import { DUCKDB_TYPE_METADATA_KEY } from '../connectors/connector.js';
+import { DuckDBConnectionPool } from '../connectors/duckdb-connection-pool.js';
 import { connectWithPostgresSemantics, quoteIdent } from '../connectors/duckdb-session.js';
 import { SqlError, SqlState } from '../parser/errors.js';
 import type { Fragment, PhysicalPlan, PrivateStage } from '../planner/physical-plan.js';
@@ -65,14 +66,14 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
   // A plan without stages creates no temp tables, so it may reuse an idle connection; a plan
   // with stages gets its own, whose closing drops every temp table it made.
   const pooled = plan.stages.length === 0;
-  const connection = pooled ? await idleConnections.acquire(run.gateway) : await connectWithPostgresSemantics(run.gateway);
+  const connection = pooled ? await DuckDBConnectionPool.of(run.gateway).acquire() : await connectWithPostgresSemantics(run.gateway);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     release();
     controller.abort();
-    if (pooled && !run.signal.aborted) idleConnections.release(run.gateway, connection);
+    if (pooled) DuckDBConnectionPool.of(run.gateway).release(connection, !run.signal.aborted);
     else connection.closeSync();
   };
   try {
@@ -165,21 +166,6 @@ async function runPrivateStage(
   run.onFragmentDone?.(stage.id, { rows: 0, bytes: 0, ms: performance.now() - started });
 }
 
-/** Idle gateway connections per DuckDB instance, for plans that run entirely at the gateway. */
-const idleConnections = {
-  pools: new WeakMap<DuckDBInstance, DuckDBConnection[]>(),
-  async acquire(instance: DuckDBInstance): Promise<DuckDBConnection> {
-    return this.pools.get(instance)?.pop() ?? connectWithPostgresSemantics(instance);
-  },
-  release(instance: DuckDBInstance, connection: DuckDBConnection): void {
-    let pool = this.pools.get(instance);
-    if (!pool) this.pools.set(instance, (pool = []));
-    if (pool.length < 8) pool.push(connection);
-    else connection.closeSync();
-  },
-};
-
-/** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
 /** Runs the functions it is given one at a time, in call order. */
 type Serialized = <T>(work: () => Promise<T>) => Promise<T>;
 
@@ -192,6 +178,7 @@ function serialized(): Serialized {
   };
 }
 
+/** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
 const WATCHDOG_GRACE_MS = 2_000;
 
 async function startFragment(

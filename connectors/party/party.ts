@@ -6,7 +6,7 @@
  * `Party` serves its own gateway in-process and remote requesters over mutual TLS.
  */
 import { randomUUID } from 'node:crypto';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { RecordBatch } from 'apache-arrow';
 import { parseStatement } from '../../parser/index.js';
 import { SqlError, SqlState } from '../../parser/errors.js';
@@ -17,7 +17,8 @@ import type { TableSource } from '../../planner/logical-plan.js';
 import { queryToArrow } from '../arrow/duckdb-to-arrow.js';
 import type { NodeConfig, PrivacyBudgetConfig, TableConfig } from '../config-types.js';
 import type { FragmentRequest, FragmentStream, FrameChannel, PartyService, ProtocolRequest } from '../connector.js';
-import { connectWithPostgresSemantics } from '../duckdb-session.js';
+import { DuckDBConnectionPool } from '../duckdb-connection-pool.js';
+import { connectWithPostgresSemantics, openWithPostgresSemantics } from '../duckdb-session.js';
 import type { ColumnUse } from '../../planner/policy.js';
 import { AuditLog } from './audit-log.js';
 import type { PartyProtocolContext, PartyProtocolHandler } from './protocol-context.js';
@@ -55,7 +56,7 @@ export class Party implements PartyService {
   }
 
   static async open(config: NodeConfig, logger: PartyLogger = silent): Promise<Party> {
-    const instance = await DuckDBInstance.create(config.database);
+    const instance = await openWithPostgresSemantics(config.database);
     const party = new Party(config, instance, logger);
     party.admin = await connectWithPostgresSemantics(instance);
     party.audit = await AuditLog.open(party.admin);
@@ -248,15 +249,16 @@ export class Party implements PartyService {
       limit,
     );
     let connection: DuckDBConnection | undefined;
-    const cleanup = () => {
+    const pool = DuckDBConnectionPool.of(this.instance);
+    const cleanup = (reusable: boolean) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       this.active.delete(controller);
-      connection?.closeSync();
+      if (connection) pool.release(connection, reusable && !controller.signal.aborted && !this.closed);
       connection = undefined;
     };
     try {
-      connection = await connectWithPostgresSemantics(this.instance);
+      connection = await pool.acquire();
       const stream = await queryToArrow(connection, sql, { signal: controller.signal });
       const audit = this.audit;
       const party = this.name;
@@ -264,13 +266,25 @@ export class Party implements PartyService {
       async function* batches(): AsyncGenerator<RecordBatch> {
         let outcome: 'fragment_done' | 'fragment_failed' = 'fragment_failed';
         let detail = 'stopped by the requester';
+        const source = stream[Symbol.asyncIterator]();
         try {
-          if (audited) await audited.catch((e: unknown) => {
-            throw new SqlError(SqlState.internalError, `could not write the audit log: ${e instanceof Error ? e.message : String(e)}`);
-          });
-          for await (const batch of stream) {
-            rows += batch.numRows;
-            yield batch;
+          // DuckDB computes the first batch while the audit record is committed; the batch is
+          // released only once the record is durable.
+          let next = source.next();
+          if (audited) {
+            try {
+              await audited;
+            } catch (e) {
+              // Nothing leaves: stop DuckDB and wait for it before the connection is closed.
+              controller.abort(new SqlError(SqlState.internalError, 'the audit record could not be written'));
+              await next.catch(() => undefined);
+              throw new SqlError(SqlState.internalError, `could not write the audit log: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          }
+          for (let r = await next; !r.done; r = await next) {
+            rows += r.value.numRows;
+            yield r.value;
+            next = source.next();
           }
           outcome = 'fragment_done';
           detail = `${rows} rows`;
@@ -278,7 +292,9 @@ export class Party implements PartyService {
           detail = e instanceof Error ? e.message : String(e);
           throw annotate(e instanceof SqlError ? e : new SqlError(SqlState.internalError, detail), party);
         } finally {
-          cleanup();
+          // No fetch is pending here (each ended or was awaited): the source can close at once.
+          await source.return?.(undefined).catch(() => undefined);
+          cleanup(outcome === 'fragment_done');
           // Chained now, written with the next group commit (close() drains it): the end of the
           // stream does not wait for a commit of its own.
           void audit.append({ requester, queryId, event: outcome, detail }).catch(() => undefined);
@@ -287,7 +303,7 @@ export class Party implements PartyService {
       const iterable = batches();
       return { schema: stream.schema, [Symbol.asyncIterator]: () => iterable };
     } catch (e) {
-      cleanup();
+      cleanup(false);
       await this.audit.append({ requester, queryId, event: 'fragment_failed', detail: e instanceof Error ? e.message : String(e) });
       throw annotate(e instanceof SqlError ? e : new SqlError(SqlState.internalError, String((e as Error).message ?? e)), this.name);
     }
@@ -307,6 +323,7 @@ export class Party implements PartyService {
     const deadline = Date.now() + 3_000;
     while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.audit.drain();
+    DuckDBConnectionPool.of(this.instance).close();
     this.admin.closeSync();
     this.instance.closeSync();
   }
