@@ -8,6 +8,8 @@
  * - `x::t` → `CAST(x AS t)`.
  * - `(expr).*` → `UNNEST(expr)`, DuckDB's way of expanding a struct into columns; `s.t.*` → `t.*`
  *   (DuckDB qualifies stars by the relation name only).
+ * - `a / b`, `a % b` → the divisor raises `division by zero` when it is 0 (Postgres' 22012; DuckDB
+ *   would return NULL).
  * - `x BETWEEN SYMMETRIC a AND b` → `x BETWEEN least(a, b) AND greatest(a, b)`.
  * - `EXPLAIN VERBOSE` → `EXPLAIN` (DuckDB has no verbose explain; the planner renders EXPLAIN itself).
  * - VeilSQL's cryptographic constructs (SECURE JOIN, PRIVATE LOOKUP, DP aggregates, privacy
@@ -33,6 +35,21 @@ function call(name: string, args: A.Expr[], span: A.Span | undefined): A.Functio
   const f: A.FunctionCall = { kind: 'function', name: [name], args };
   if (span !== undefined) f.span = span;
   return f;
+}
+
+/**
+ * Postgres raises 22012 on division (or modulo) by zero where DuckDB returns NULL: the divisor
+ * raises DuckDB's `division by zero` instead, which the gateway reports as 22012. As in
+ * Postgres, a NULL dividend gives NULL without the check (`sum(x) / count(*)` over no rows), and
+ * a literal divisor that is not zero needs none.
+ */
+function nonZeroDivisor(dividend: A.Expr, divisor: A.Expr): A.Expr {
+  if (divisor.kind === 'null' || (divisor.kind === 'number' && Number(divisor.text) !== 0)) return divisor;
+  const isZero: A.Expr = { kind: 'binary', op: '=', left: divisor, right: { kind: 'number', text: '0' } };
+  const when: A.Expr = dividend.kind === 'number'
+    ? isZero
+    : { kind: 'binary', op: 'and', left: isZero, right: { kind: 'is', not: true, expr: dividend, test: 'null' } };
+  return { kind: 'case', whens: [{ when, then: call('error', [{ kind: 'string', value: 'division by zero' }], divisor.span) }], else: divisor };
 }
 
 function rewrite(n: Record<string, unknown>): unknown {
@@ -70,6 +87,9 @@ function rewrite(n: Record<string, unknown>): unknown {
           };
         case '#':
           return call('xor', [b.left, b.right], b.span);
+        case '/':
+        case '%':
+          return { ...b, right: nonZeroDivisor(b.left, b.right) };
         default:
           return b;
       }

@@ -160,3 +160,15 @@ SET fragment_timeout = 'banana'
 
 -- expect: 42704
 SHOW no_such_setting
+
+-- expect: 22012
+SELECT severity / (severity - severity) AS x FROM bank_b.blacklist
+
+-- expect: 22012
+SELECT count(*) FROM bank_b.accounts WHERE customer_ref % 0 = 1
+
+-- expect: 22012
+SELECT region, count(*) / (count(*) - count(*)) AS x FROM banks.customers GROUP BY region
+
+-- expect: 22012
+SELECT 1.5::float8 / (count(*) - count(*)) FROM banks.customers

@@ -145,6 +145,20 @@ SELECT v.r, count(c.region) AS n FROM (VALUES ('Beijing'), ('Nowhere')) v(r) LEF
 -- ordered
 SELECT severity, severity / 2 AS half, severity % 2 AS odd, severity * 10 + 1 AS scaled FROM bank_b.blacklist GROUP BY severity ORDER BY severity;
 
+-- name: division and modulo by column values, at a party and over a federated table
+-- ordered
+SELECT severity, 100 / severity AS per, 100 % severity AS rest, 7.5 / severity AS ratio, count(*) / severity AS per_level FROM bank_b.blacklist GROUP BY severity ORDER BY severity;
+
+-- name: averages and ratios over no rows are NULL, not a division by zero
+SELECT avg(severity) AS a, sum(severity) / count(*) AS r, count(*) AS n FROM bank_b.blacklist WHERE severity > 100;
+
+-- name: federated averages and ratios over no rows are NULL
+SELECT avg(extract(year FROM opened_on)) AS a, sum(extract(year FROM opened_on)) / count(*) AS r FROM banks.customers WHERE region = 'Atlantis';
+
+-- name: division of federated totals at the gateway
+-- ordered
+SELECT region, sum(CASE WHEN segment = 'retail' THEN 1 ELSE 0 END) * 1000 / count(*) AS retail_permille FROM banks.customers GROUP BY region ORDER BY region NULLS FIRST;
+
 -- name: averages over a federated table
 -- ordered
 SELECT segment, avg(extract(year FROM opened_on)) AS avg_year FROM banks.customers GROUP BY segment ORDER BY segment;
