@@ -48,15 +48,22 @@ export function duckdbResultToArrow(result: DuckDBChunkSource | DuckDBResult, op
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const count = result.columnCount;
   const fields: Field[] = [];
-  const builders: ColumnBuilder[] = [];
+  const actualTypes: DuckDBType[] = [];
   for (let i = 0; i < count; i++) {
     const actual = result.columnType(i);
     const declared = options.declaredTypes?.[i] ?? actual;
-    const field = arrowFieldFor(result.columnName(i), declared);
-    fields.push(field);
-    // The builder reads the vector's actual type but produces the declared field's Arrow type.
-    builders.push(createColumnBuilder(actual, field.type, Math.min(batchRows, DEFAULT_BATCH_ROWS)));
+    fields.push(arrowFieldFor(result.columnName(i), declared));
+    actualTypes.push(actual);
   }
+  // Builders read the vectors' actual types and produce the declared fields' Arrow types. They
+  // are made at the first chunk and sized by it: a result shorter than one DuckDB chunk (an
+  // aggregate's single row) gets buffers for its rows, not for a full batch per column (which
+  // was megabytes of zeroed garbage per fragment).
+  let builders: ColumnBuilder[] = [];
+  const makeBuilders = (firstChunkRows: number) => {
+    const initialRows = firstChunkRows < DUCKDB_CHUNK_ROWS ? firstChunkRows : Math.min(batchRows, DEFAULT_BATCH_ROWS);
+    builders = fields.map((f, i) => createColumnBuilder(actualTypes[i], f.type, initialRows));
+  };
   const schema = new Schema(fields);
   const structType = new Struct(fields);
   let started = false;
@@ -82,6 +89,7 @@ export function duckdbResultToArrow(result: DuckDBChunkSource | DuckDBResult, op
       throwIfAborted(options.signal);
       const n = chunk?.rowCount ?? 0;
       if (!chunk || n === 0) break;
+      if (builders.length < count) makeBuilders(n);
       const raw = chunk.chunk;
       const vectors = Array.from({ length: count }, (_, c) => duckdbChunkVector(raw, c));
       for (let offset = 0; offset < n; ) {

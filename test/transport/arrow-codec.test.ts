@@ -185,6 +185,19 @@ describe('exact round trips', () => {
     for (const b of batches) expect(b.getChildAt(0)!.data[0].values.byteLength).toBeLessThan(2 * 1024 * 1024);
   });
 
+  it('a one-row result gets buffers for one row, a large one still cuts full batches', async () => {
+    const small = await collect(await queryToArrow(con, 'SELECT 42::BIGINT AS n, 1.5::DECIMAL(38,2) AS d, 7::INTEGER AS i'));
+    expect(small).toHaveLength(1);
+    for (const child of small[0].data.children) expect(child.values.buffer.byteLength).toBeLessThan(1024);
+    expect(small[0].toArray()[0].toJSON()).toMatchObject({ n: 42n, i: 7 });
+    // A result that starts with a short chunk and goes on (a filter passes few rows per chunk)
+    // grows its buffers and loses nothing.
+    const sparse = await queryToArrow(con, 'SELECT range AS id FROM range(300000) WHERE range % 1000 = 0 OR range >= 200000');
+    const batches = await collect(sparse);
+    expect(batches.reduce((n, b) => n + b.numRows, 0)).toBe(100_200);
+    expect(batches.flatMap((b) => [...b.getChildAt(0)!]).map(Number).slice(0, 3)).toEqual([0, 1000, 2000]);
+  });
+
   it('odd and duplicate column names survive the cast wrapper', async () => {
     const stream = await queryToArrow(con, `SELECT 1 AS "a", 2 AS "a", MAP {'x': 1} AS "we""ird name", '--' AS c -- trailing comment`);
     expect(stream.schema.fields.map((f) => f.name)).toEqual(['a', 'a', 'we"ird name', 'c']);
