@@ -12,7 +12,6 @@
  * - `database` defaults to `:memory:`.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { isSeq } from 'yaml';
 import type { KeyNormalization, PolicyLevel } from '../planner/catalog-types.js';
 import { POLICY_LEVELS } from '../planner/catalog-types.js';
@@ -30,6 +29,7 @@ import type {
   TableConfig,
 } from './config-types.js';
 import { MAX_GATEWAY_PROCESSES } from './config-types.js';
+import { cpuBudget } from './cpu-budget.js';
 import { ConfigReader, didYouMean, type Located } from './config-reader.js';
 
 export const DEFAULT_MIN_GROUP = 10;
@@ -373,12 +373,12 @@ function parseGateway(r: ConfigReader, at: Located): GatewayConfig {
   return { host, port, auth, users, fragmentTimeoutMs, workers };
 }
 
-/** `workers: 4`, or `auto` for one per CPU core (at most MAX_GATEWAY_PROCESSES). */
+/** `workers: 4`, or `auto` for one per CPU this process may use (cores and cgroup quota; at most MAX_GATEWAY_PROCESSES). */
 function parseWorkers(r: ConfigReader, at: Located): number {
   const node = at.node as { value?: unknown } | null;
   const raw = node && 'value' in node ? node.value : undefined;
-  if (raw === 'auto') return Math.min(availableParallelism(), MAX_GATEWAY_PROCESSES);
-  if (typeof raw !== 'number') r.fail(at, `expected a number of processes or auto, got ${JSON.stringify(raw ?? null)}`, 'workers: auto starts one process per CPU core');
+  if (raw === 'auto') return Math.min(cpuBudget(), MAX_GATEWAY_PROCESSES);
+  if (typeof raw !== 'number') r.fail(at, `expected a number of processes or auto, got ${JSON.stringify(raw ?? null)}`, 'workers: auto starts one process per CPU this node may use');
   return r.integer(at, 1, MAX_GATEWAY_PROCESSES);
 }
 

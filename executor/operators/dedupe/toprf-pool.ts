@@ -9,10 +9,10 @@
  * exit after `idleMs` without work. An aborted caller's queued chunks are dropped.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { cpuBudget } from '../../../connectors/cpu-budget.js';
 import { loadSodium } from '../../protocols/pir/oprf.js';
 import { SCALAR_BYTES } from '../../protocols/toprf/scalars.js';
 import { blindInputs, ELEMENT_BYTES, evaluateBlinded, finalizeTokens, TOKEN_BYTES } from '../../protocols/toprf/threshold-oprf.js';
@@ -87,7 +87,7 @@ export class ToprfPool {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly size = Math.max(1, Math.min(availableParallelism(), 8)), private readonly idleMs = 10_000) {}
+  constructor(readonly size = Math.max(1, Math.min(cpuBudget(), 8)), private readonly idleMs = 10_000) {}
 
   /** `scalar`·B for every element (a key holder's answer). */
   async evaluate(scalar: Uint8Array, elements: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {

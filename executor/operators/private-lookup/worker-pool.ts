@@ -5,9 +5,9 @@
  * every bundle, is evaluated by all workers at once; bulk OPRF evaluation is split the same way. Workers are
  * unref'd: they never keep a process alive.
  */
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { cpuBudget } from '../../../connectors/cpu-budget.js';
 import type { CellData } from '../../protocols/pir/cell-polynomials.js';
 import type { Geometry } from '../../protocols/pir/params.js';
 import type { WorkerMemory, WorkerReply, WorkerRequest } from './worker-messages.js';
@@ -84,7 +84,7 @@ class LookupWorker {
 export class LookupWorkerPool {
   private readonly workers: LookupWorker[];
 
-  constructor(size = Math.max(1, Math.min(2, availableParallelism()))) {
+  constructor(size = Math.max(1, Math.min(2, cpuBudget()))) {
     this.workers = Array.from({ length: size }, () => new LookupWorker());
   }
 

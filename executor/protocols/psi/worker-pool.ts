@@ -13,10 +13,10 @@
  * I/O-free (threads only); imports no other layer of the project.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { cpuBudget } from '../../../connectors/cpu-budget.js';
 import type { EngineKind } from './engines.js';
 import type { PsiSuite } from './group-engine.js';
 
@@ -87,7 +87,7 @@ export class PsiWorkerPool {
   /** Workers started over the pool's lifetime (tests check that idle pools release them). */
   started = 0;
 
-  constructor(readonly size = Math.max(1, Math.min(availableParallelism(), 8)), private readonly idleMs = 5_000) {}
+  constructor(readonly size = Math.max(1, Math.min(cpuBudget(), 8)), private readonly idleMs = 5_000) {}
 
   /** Workers currently alive. */
   get liveWorkers(): number {
