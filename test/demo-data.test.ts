@@ -196,6 +196,18 @@ describe('demo federation generator', () => {
     }
   });
 
+  it('with 100 lenders (lender_001 …): the first lender serves the dedupe and the first three hold key shares', async () => {
+    const dirD = join(root, 'd');
+    const big = await generateDemo(dirD, 44, { lenders: 100 });
+    expect(big.tables.filter((t) => t.name === 'applications')).toHaveLength(100);
+    expect(big.nodes.filter((n) => n.gateway).map((n) => n.name)).toEqual(['bank_a', 'lender_001']);
+    expect(big.nodes.filter((n) => n.keyHolder).map((n) => n.name)).toEqual(['lender_001', 'lender_002', 'lender_003']);
+    // The federation config validates: the dedupe needs at least three key holders.
+    const { loadFederationConfig } = await import('../connectors/config.js');
+    const fed = loadFederationConfig(join(dirD, 'federation.yaml'));
+    expect(fed.federatedTables.get('alliance.applications')?.parties).toHaveLength(100);
+  }, 60_000);
+
   it('lists the nodes for the launcher', () => {
     const listing = demoNodes(dirC);
     expect(listing.nodes.map((n) => n.name)).toEqual(small.nodes.map((n) => n.name));

@@ -77,6 +77,8 @@ function buildNodes(dir: string, parties: string[], opts: Required<Pick<DemoOpti
   const names: { name: string; role: 'party' | 'hub'; port: number }[] = [];
   if (opts.hub) names.push({ name: 'hub', role: 'hub', port: opts.basePort });
   parties.forEach((name, i) => names.push({ name, role: 'party', port: opts.basePort + 1 + i }));
+  // Lenders are named lender_01 … or, from 100 on, lender_001 …: take them by position.
+  const lenders = parties.filter((p) => /^lender_\d+$/.test(p));
   return names.map(({ name, role, port }) => {
     const node: DemoNode = {
       name,
@@ -89,9 +91,9 @@ function buildNodes(dir: string, parties: string[], opts: Required<Pick<DemoOpti
       keyPath: join(dir, 'certs', `${name}.key`),
       databasePath: join(dir, 'data', `${name}.duckdb`),
     };
-    // bank_a's analysts are the demo's main entry point; lender_01's gateway serves the
+    // bank_a's analysts are the demo's main entry point; the first lender's gateway serves the
     // multi-lender dedupe, whose requester must be a lender.
-    const gatewayPort = name === 'bank_a' ? opts.gatewayPort : name === 'lender_01' ? opts.gatewayPort + 1 : undefined;
+    const gatewayPort = name === 'bank_a' ? opts.gatewayPort : name === lenders[0] ? opts.gatewayPort + 1 : undefined;
     if (gatewayPort !== undefined) {
       node.gateway = {
         node: name,
@@ -105,7 +107,7 @@ function buildNodes(dir: string, parties: string[], opts: Required<Pick<DemoOpti
       };
     }
     // The first three lenders also hold the dedupe key's shares (t-of-n threshold OPRF).
-    if (opts.hub && /^lender_0[1-3]$/.test(name)) node.keyHolder = true;
+    if (opts.hub && lenders.slice(0, 3).includes(name)) node.keyHolder = true;
     return node;
   });
 }
