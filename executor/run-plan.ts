@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Field, makeData, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
-import { loadArrowIntoDuckDB } from '../connectors/arrow/arrow-to-duckdb.js';
+import { createArrowTable, loadArrowIntoDuckDB, type ArrowTable } from '../connectors/arrow/arrow-to-duckdb.js';
 import { queryToArrow } from '../connectors/arrow/duckdb-to-arrow.js';
 import type { FragmentStream, PartyConnector } from '../connectors/connector.js';
 import { DUCKDB_TYPE_METADATA_KEY } from '../connectors/connector.js';
@@ -67,12 +67,14 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
   // with stages gets its own, whose closing drops every temp table it made.
   const pooled = plan.stages.length === 0;
   const connection = pooled ? await DuckDBConnectionPool.of(run.gateway).acquire() : await connectWithPostgresSemantics(run.gateway);
+  const unions = new SharedUnionTables(connection);
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     release();
     controller.abort();
+    unions.abandon();
     if (pooled) DuckDBConnectionPool.of(run.gateway).release(connection, !run.signal.aborted);
     else connection.closeSync();
   };
@@ -86,7 +88,7 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
     const done: Promise<void>[] = [];
     for (const stage of plan.stages) {
       if (stage.kind === 'fragment') {
-        done.push(loadFragment(stage, queryId, run, controller, connection, exclusive));
+        done.push(loadFragment(stage, queryId, run, controller, connection, exclusive, unions));
         continue;
       }
       const before = [...done];
@@ -126,6 +128,7 @@ async function loadFragment(
   controller: AbortController,
   connection: DuckDBConnection,
   exclusive: Serialized,
+  unions: SharedUnionTables,
 ): Promise<void> {
   const started = performance.now();
   const stream = await startFragment(fragment, queryId, run, controller);
@@ -138,7 +141,11 @@ async function loadFragment(
       yield b;
     }
   })();
-  await exclusive(() => loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal })).catch((e) => {
+  await exclusive<unknown>(() =>
+    fragment.shared
+      ? unions.append(fragment.shared, stream.schema, counted, controller.signal)
+      : loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal }),
+  ).catch((e) => {
     throw e instanceof SqlError && e.sqlstate !== SqlState.internalError ? e : translateFragmentError(e, fragment.party);
   });
   run.onFragmentDone?.(fragment.id, { rows, bytes, ms: performance.now() - started });
@@ -176,6 +183,32 @@ function serialized(): Serialized {
     tail = result.catch(() => undefined);
     return result;
   };
+}
+
+/**
+ * The temp tables a query's federated unions share among their member fragments
+ * (`Fragment.shared`): the first member to arrive creates the table, named by the union's
+ * columns; each member appends under the query's exclusive lock; the last one flushes.
+ */
+class SharedUnionTables {
+  private readonly tables = new Map<string, { target: ArrowTable; remaining: number }>();
+
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async append(shared: NonNullable<Fragment['shared']>, schema: Schema, batches: AsyncIterable<RecordBatch>, signal: AbortSignal): Promise<void> {
+    let entry = this.tables.get(shared.table);
+    if (!entry) {
+      const target = await createArrowTable(this.connection, shared.table, schema, { columnNames: shared.columns.map((c) => c.name) });
+      this.tables.set(shared.table, (entry = { target, remaining: shared.members }));
+    }
+    await entry.target.append(schema, batches, signal);
+    if (--entry.remaining === 0) entry.target.close();
+  }
+
+  /** Releases the appenders of unions not complete (the query failed; the connection goes). */
+  abandon(): void {
+    for (const { target } of this.tables.values()) target.abandon();
+  }
 }
 
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */

@@ -51,7 +51,9 @@ export function explainPlan(physical: PhysicalPlan, ctx: BindContext, requester:
     const stage = privateOf.get(plan);
     const st = stage ? stats?.fragments.get(stage.id) : undefined;
     const actual = st ? `  (actual time=${st.ms.toFixed(1)} ms)` : '';
-    lines.push(`${pad}-> ${describeNode(plan, show)}${stage ? ` via ${stage.explain.protocol}` : ''}${where}${actual}`);
+    const shared = plan.kind === 'setop' && !inFragment ? fragmentOf.get(plan.inputs[0])?.shared : undefined;
+    const into = shared ? `  (members' rows into one table ${shared.table})` : '';
+    lines.push(`${pad}-> ${describeNode(plan, show)}${stage ? ` via ${stage.explain.protocol}` : ''}${where}${into}${actual}`);
     for (const e of nodeExpressions(plan)) {
       visitExpr(e, () => undefined, (q) => {
         if (isSubplanQuery(q)) {

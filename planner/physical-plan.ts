@@ -42,6 +42,13 @@ export interface Fragment {
   sql: string;
   /** Temp table holding the fragment's rows at the gateway. */
   table: string;
+  /**
+   * Set on the members of a federated union (UNION ALL of one fragment per party, all of the
+   * same column types): their rows go into one temp table, named by the union's columns, and the
+   * gateway SQL reads that table instead of a UNION ALL over one table per member. With 100
+   * members that saves 100 temp tables (~1 ms each to create and fill) and a 100-way UNION ALL.
+   */
+  shared?: { table: string; columns: PlanColumn[]; members: number };
 }
 
 export interface GatewayStage {
@@ -164,12 +171,30 @@ class StageBuilder {
       this.fragment(plan, site.party);
       return;
     }
+    if (this.sharedUnion(plan)) return;
     for (const c of children(plan)) this.cut(c);
     for (const e of nodeExpressions(plan)) {
       visitExpr(e, () => undefined, (q) => {
         if (isSubplanQuery(q)) this.cut(q.subplan);
       });
     }
+  }
+
+  /** A UNION ALL whose every input is one party's fragment, all of the same column types: one table. */
+  private sharedUnion(plan: LogicalPlan): boolean {
+    if (plan.kind !== 'setop' || plan.op !== 'union' || !plan.all || plan.inputs.length < 2) return false;
+    const sites = plan.inputs.map((i) => this.placement.get(i));
+    if (!sites.every((s) => s?.kind === 'party') || plan.inputs.some((i) => this.materialized.has(i))) return false;
+    const typesOf = (p: LogicalPlan) => JSON.stringify(outputColumns(p).map((c) => c.type));
+    const types = typesOf(plan.inputs[0]);
+    if (outputColumns(plan.inputs[0]).length !== plan.columns.length || plan.inputs.some((i) => typesOf(i) !== types)) return false;
+    const table = `__u${this.nextId()}`;
+    const shared = { table, columns: plan.columns, members: plan.inputs.length };
+    plan.inputs.forEach((input, i) => {
+      this.fragment(input, (sites[i] as Extract<Site, { kind: 'party' }>).party).shared = shared;
+    });
+    this.materialized.set(plan, table);
+    return true;
   }
 
   private privateStage(plan: LogicalPlan, operator: string, stagePlan: PrivateStagePlan): void {

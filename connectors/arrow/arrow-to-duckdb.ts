@@ -40,51 +40,96 @@ export async function loadArrowIntoDuckDB(
   batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
   options: LoadArrowOptions = {},
 ): Promise<LoadArrowResult> {
+  const target = await createArrowTable(connection, tableName, schema, options);
+  try {
+    const result = await target.append(schema, batches, options.signal);
+    target.close();
+    return result;
+  } catch (e) {
+    target.abandon();
+    await connection.run(`DROP TABLE IF EXISTS temp.main.${quoteIdentifier(tableName)}`).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** A TEMP table being filled from Arrow batches (possibly from several streams of one schema). */
+export interface ArrowTable {
+  /** Appends every batch; a batch must have the table's column count. Rows are buffered until `close`. */
+  append(schema: Schema, batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>, signal?: AbortSignal): Promise<LoadArrowResult>;
+  /** Flushes the buffered rows into the table and releases the appender. */
+  close(): void;
+  /** Releases the appender without flushing (the table is about to be dropped). */
+  abandon(): void;
+}
+
+/**
+ * Creates TEMP table `tableName` typed by the schema's `veilsql.type` metadata, with the
+ * schema's field names or `columnNames`, and opens an appender on it. Streams of other schemas
+ * may be appended as long as their columns line up: DuckDB's appender casts each chunk to the
+ * table's types.
+ */
+export async function createArrowTable(
+  connection: DuckDBConnection,
+  tableName: string,
+  schema: Schema,
+  options: { replace?: boolean; columnNames?: readonly string[] } = {},
+): Promise<ArrowTable> {
   const fields = schema.fields;
   if (fields.length === 0) {
     throw new SqlError(SqlState.featureNotSupported, `cannot create table "${tableName}" without columns`);
   }
-  const storageTypes: DuckDBType[] = fields.map((f) => storageTypeForField(f, f.name));
-  const writers: ColumnWriter[] = fields.map((f) => createColumnWriter(f));
-  const columns = fields.map((f) => `${quoteIdentifier(f.name)} ${declaredTypeForField(f)}`).join(', ');
-  const table = quoteIdentifier(tableName);
-  await connection.run(`CREATE ${options.replace ? 'OR REPLACE ' : ''}TEMP TABLE ${table} (${columns})`);
-
+  const names = options.columnNames ?? fields.map((f) => f.name);
+  const columns = fields.map((f, i) => `${quoteIdentifier(names[i])} ${declaredTypeForField(f)}`).join(', ');
+  await connection.run(`CREATE ${options.replace ? 'OR REPLACE ' : ''}TEMP TABLE ${quoteIdentifier(tableName)} (${columns})`);
   const appender = await connection.createAppender(tableName, 'main', 'temp');
   const chunkRows = duckdb.vector_size();
-  let rows = 0;
-  let batchCount = 0;
-  try {
-    for await (const batch of batches) {
-      if (options.signal?.aborted) throw abortReason(options.signal);
-      if (batch.numCols !== fields.length) {
-        throw new SqlError(SqlState.protocolViolation, `batch has ${batch.numCols} columns, the schema of "${tableName}" has ${fields.length}`);
-      }
-      const columnsData = batch.data.children;
-      for (let start = 0; start < batch.numRows; start += chunkRows) {
-        const count = Math.min(chunkRows, batch.numRows - start);
-        // A fresh chunk per append: list child sizes and validity masks never leak between chunks.
-        const chunk = DuckDBDataChunk.create(storageTypes);
-        chunk.rowCount = count;
-        for (let c = 0; c < writers.length; c++) {
-          writers[c].write(duckdb.data_chunk_get_vector(chunk.chunk, c), columnsData[c], start, count);
-        }
-        appender.appendDataChunk(chunk);
-      }
-      rows += batch.numRows;
-      batchCount++;
-    }
-    appender.flushSync();
-  } catch (e) {
+  let open = true;
+  /** Closes the appender once; when abandoning, its errors are not the ones worth reporting. */
+  const finish = (flush: boolean) => {
+    if (!open) return;
+    open = false;
     try {
-      appender.closeSync();
-    } catch {
-      // The append error is the one worth reporting.
+      if (flush) appender.flushSync();
+    } finally {
+      try {
+        appender.closeSync();
+      } catch (e) {
+        if (flush) throw e;
+      }
     }
-    await connection.run(`DROP TABLE IF EXISTS temp.main.${table}`).catch(() => undefined);
-    throw e;
-  }
-  appender.closeSync();
-  return { rows, batches: batchCount };
+  };
+  return {
+    async append(streamSchema, batches, signal) {
+      const streamFields = streamSchema.fields;
+      if (streamFields.length !== fields.length) {
+        throw new SqlError(SqlState.protocolViolation, `a stream of ${streamFields.length} columns cannot fill "${tableName}", which has ${fields.length}`);
+      }
+      const storageTypes: DuckDBType[] = streamFields.map((f) => storageTypeForField(f, f.name));
+      const writers: ColumnWriter[] = streamFields.map((f) => createColumnWriter(f));
+      let rows = 0;
+      let batchCount = 0;
+      for await (const batch of batches) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (batch.numCols !== fields.length) {
+          throw new SqlError(SqlState.protocolViolation, `batch has ${batch.numCols} columns, the schema of "${tableName}" has ${fields.length}`);
+        }
+        const columnsData = batch.data.children;
+        for (let start = 0; start < batch.numRows; start += chunkRows) {
+          const count = Math.min(chunkRows, batch.numRows - start);
+          // A fresh chunk per append: list child sizes and validity masks never leak between chunks.
+          const chunk = DuckDBDataChunk.create(storageTypes);
+          chunk.rowCount = count;
+          for (let c = 0; c < writers.length; c++) {
+            writers[c].write(duckdb.data_chunk_get_vector(chunk.chunk, c), columnsData[c], start, count);
+          }
+          appender.appendDataChunk(chunk);
+        }
+        rows += batch.numRows;
+        batchCount++;
+      }
+      return { rows, batches: batchCount };
+    },
+    close: () => finish(true),
+    abandon: () => finish(false),
+  };
 }
-

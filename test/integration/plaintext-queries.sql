@@ -159,6 +159,14 @@ SELECT avg(extract(year FROM opened_on)) AS a, sum(extract(year FROM opened_on))
 -- ordered
 SELECT region, sum(CASE WHEN segment = 'retail' THEN 1 ELSE 0 END) * 1000 / count(*) AS retail_permille FROM banks.customers GROUP BY region ORDER BY region NULLS FIRST;
 
+-- name: a written UNION ALL of two parties' relations (one table at the gateway)
+-- ordered
+SELECT x, count(*) AS n FROM (SELECT region AS x FROM bank_b.customers UNION ALL SELECT region FROM bank_c.customers) u GROUP BY x ORDER BY x NULLS FIRST;
+
+-- name: federated rows, not aggregates, ordered at the gateway
+-- ordered
+SELECT region, segment, opened_on FROM banks.customers WHERE opened_on >= DATE '2024-12-01' ORDER BY opened_on, region NULLS FIRST, segment LIMIT 40;
+
 -- name: averages over a federated table
 -- ordered
 SELECT segment, avg(extract(year FROM opened_on)) AS avg_year FROM banks.customers GROUP BY segment ORDER BY segment;

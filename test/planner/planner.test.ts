@@ -204,6 +204,29 @@ describe('placement and pushdown', () => {
     expect(p.physical.root.kind === 'gateway' && p.physical.root.sql).toMatch(/sum\(/);
   });
 
+  it("loads a federated union's member fragments into one table the gateway SQL reads whole", () => {
+    const p = plan("SELECT region, count(*) AS n FROM banks.customers WHERE segment = 'retail' GROUP BY region");
+    const [a, b] = p.physical.fragments;
+    expect(a.shared).toBeDefined();
+    expect(b.shared).toBe(a.shared);
+    expect(a.shared!.members).toBe(2);
+    const sql = p.physical.root.kind === 'gateway' ? p.physical.root.sql : '';
+    expect(sql).toContain(`FROM ${a.shared!.table} AS`);
+    expect(sql).not.toMatch(/UNION ALL|__f\d/);
+    expect(explainPlan(p.physical, p.bound.ctx, 'bank_a').join('\n')).toContain(`= UNION ALL over bank_a, bank_b  @ gateway (bank_a)  (members' rows into one table ${a.shared!.table})`);
+    // Rows, not only partial aggregates.
+    const rows = plan('SELECT region, opened_on FROM banks.customers ORDER BY opened_on');
+    expect(rows.physical.fragments.every((f) => f.shared?.members === 2)).toBe(true);
+  });
+
+  it('shares a table for a written UNION ALL of party relations of one type, not for members of different types', () => {
+    const same = plan('SELECT region FROM telco.users UNION ALL SELECT product FROM bank_b.accounts');
+    expect(same.physical.fragments.map((f) => f.shared?.members)).toEqual([2, 2]);
+    const mixed = plan('SELECT account_id AS x FROM bank_b.accounts UNION ALL SELECT 1.5 FROM telco.users');
+    expect(mixed.physical.fragments.map((f) => f.shared)).toEqual([undefined, undefined]);
+    expect(mixed.physical.root.kind === 'gateway' && mixed.physical.root.sql).toMatch(/UNION ALL/);
+  });
+
   it('keeps a correlated subquery at the party when everything is local', () => {
     const p = plan('SELECT a.product FROM bank_b.accounts a WHERE EXISTS (SELECT 1 FROM bank_b.accounts b WHERE b.customer_ref = a.customer_ref AND b.account_id <> a.account_id)');
     expect(p.physical.root.kind).toBe('fragment');
