@@ -271,6 +271,9 @@ export class Party implements PartyService {
           // DuckDB computes the first batch while the audit record is committed; the batch is
           // released only once the record is durable.
           let next = source.next();
+          // Observed at once: a cancel or DuckDB error while the record commits must not become an
+          // unhandled rejection (which would end the process); it is rethrown when awaited below.
+          next.catch(() => undefined);
           if (audited) {
             try {
               await audited;
