@@ -42,14 +42,42 @@ function call(name: string, args: A.Expr[], span: A.Span | undefined): A.Functio
  * raises DuckDB's `division by zero` instead, which the gateway reports as 22012. As in
  * Postgres, a NULL dividend gives NULL without the check (`sum(x) / count(*)` over no rows), and
  * a literal divisor that is not zero needs none.
+ *
+ * The check writes the divisor (and the dividend) a second time, so only small deterministic
+ * expressions are repeated: chained divisions must grow the SQL linearly, not double it per
+ * level, a volatile divisor must be one value, and a subquery must not run twice. A divisor that
+ * is not repeatable divides as DuckDB does (NULL on zero); a dividend that is not repeatable
+ * loses the NULL exemption (zero divisor raises even when the dividend is NULL).
  */
 function nonZeroDivisor(dividend: A.Expr, divisor: A.Expr): A.Expr {
   if (divisor.kind === 'null' || (divisor.kind === 'number' && Number(divisor.text) !== 0)) return divisor;
+  if (!repeatable(divisor)) return divisor;
   const isZero: A.Expr = { kind: 'binary', op: '=', left: divisor, right: { kind: 'number', text: '0' } };
-  const when: A.Expr = dividend.kind === 'number'
+  const when: A.Expr = dividend.kind === 'number' || !repeatable(dividend)
     ? isZero
     : { kind: 'binary', op: 'and', left: isZero, right: { kind: 'is', not: true, expr: dividend, test: 'null' } };
   return { kind: 'case', whens: [{ when, then: call('error', [{ kind: 'string', value: 'division by zero' }], divisor.span) }], else: divisor };
+}
+
+/** At most this many AST nodes are written twice by the division check. */
+const REPEATABLE_NODES = 16;
+const VOLATILE_FUNCTIONS = new Set(['random', 'gen_random_uuid', 'uuid', 'uuidv4', 'uuidv7', 'nextval', 'setseed']);
+const SUBQUERY_KINDS = new Set(['subquery', 'in_subquery', 'exists', 'scalar_subquery', 'array_subquery', 'query']);
+
+/** Small, without subqueries and without volatile functions: the same value when written twice. */
+function repeatable(e: A.Expr): boolean {
+  let nodes = 0;
+  const visit = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.every(visit);
+    if (v === null || typeof v !== 'object') return true;
+    const o = v as { kind?: unknown; name?: unknown };
+    if (typeof o.kind === 'string') {
+      if (++nodes > REPEATABLE_NODES || SUBQUERY_KINDS.has(o.kind)) return false;
+      if (o.kind === 'function' && Array.isArray(o.name) && VOLATILE_FUNCTIONS.has(String(o.name[o.name.length - 1]).toLowerCase())) return false;
+    }
+    return Object.entries(v).every(([k, x]) => k === 'span' || visit(x));
+  };
+  return visit(e);
 }
 
 function rewrite(n: Record<string, unknown>): unknown {
