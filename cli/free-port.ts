@@ -16,8 +16,11 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Slices the usable range is cut into: at least the number of vitest workers on any box we run. */
-const SLICES = 16;
+/**
+ * Slices the usable range is cut into (512 ports each in a 16K range): vitest workers 1…32 get
+ * distinct slices; the largest test federation (100 lenders and a hub) needs ~110 ports at once.
+ */
+const SLICES = 32;
 
 interface PortRange {
   low: number;
@@ -46,7 +49,7 @@ export function usablePortRange(ephemeral: PortRange = ephemeralRange()): PortRa
 }
 
 /** This process's slice: by vitest worker id when there is one, else by pid. */
-function slice(range: PortRange): PortRange {
+export function portSlice(range: PortRange = usablePortRange()): PortRange {
   const id = Number(process.env['VITEST_POOL_ID'] ?? process.pid);
   const width = Math.floor((range.high - range.low + 1) / SLICES);
   const low = range.low + (Math.abs(id) % SLICES) * width;
@@ -68,7 +71,7 @@ function canListen(port: number): Promise<boolean> {
 /** A loopback port nobody listens on, not handed out before by this process, outside the ephemeral range. */
 export async function freePort(): Promise<number> {
   if (!mine) {
-    mine = slice(usablePortRange());
+    mine = portSlice();
     next = mine.low + randomInt(mine.high - mine.low + 1);
   }
   const width = mine.high - mine.low + 1;

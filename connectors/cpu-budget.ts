@@ -42,7 +42,11 @@ function lineage(mount: string, path: string): string[] {
 export function cgroupCpuQuota(sources: CgroupSources): number | undefined {
   const quotas: number[] = [];
   for (const line of sources.procSelfCgroup.split('\n')) {
-    const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
+    // "id:controllers:path"; the path itself may contain ':'.
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const [id, controllers, path] = [line.slice(0, first), line.slice(first + 1, second), line.slice(second + 1)];
     if (id === '0' && controllers === '') {
       // v2 (unified); on hybrid hosts it is mounted at <root>/unified.
       for (const mount of [sources.root, join(sources.root, 'unified')]) {

@@ -68,6 +68,7 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
   const pooled = plan.stages.length === 0;
   const connection = pooled ? await DuckDBConnectionPool.of(run.gateway).acquire() : await connectWithPostgresSemantics(run.gateway);
   const unions = new SharedUnionTables(connection);
+  const done: Promise<void>[] = [];
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
@@ -85,7 +86,6 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
     // so every stage's work on the query's connection takes `exclusive` — the parties still
     // compute and send concurrently; only loading into the gateway is one at a time.
     const exclusive = serialized();
-    const done: Promise<void>[] = [];
     for (const stage of plan.stages) {
       if (stage.kind === 'fragment') {
         done.push(loadFragment(stage, queryId, run, controller, connection, exclusive, unions));
@@ -116,6 +116,10 @@ export async function runPlan(plan: PhysicalPlan, run: RunContext): Promise<RunR
     return { columns: columnsOf(relabeled), batches: guarded(stream, relabeled, run, controller, dispose) };
   } catch (e) {
     const error = translate(e, run.signal, controller);
+    controller.abort(error);
+    // Stages still at work on the connection stop on the abort: let them finish before it is
+    // closed (closing a DuckDB connection under a running statement or open appender is unsafe).
+    await Promise.race([Promise.allSettled(done), new Promise((r) => setTimeout(r, WATCHDOG_GRACE_MS).unref())]);
     dispose();
     throw error;
   }
@@ -132,6 +136,7 @@ async function loadFragment(
 ): Promise<void> {
   const started = performance.now();
   const stream = await startFragment(fragment, queryId, run, controller);
+  if (fragment.shared) unions.announce(fragment.shared, fragment.id, stream.schema);
   let bytes = 0;
   let rows = 0;
   const counted = (async function* () {
@@ -143,7 +148,7 @@ async function loadFragment(
   })();
   await exclusive<unknown>(() =>
     fragment.shared
-      ? unions.append(fragment.shared, stream.schema, counted, controller.signal)
+      ? unions.append(fragment.shared, fragment.id, stream.schema, counted, controller.signal)
       : loadArrowIntoDuckDB(connection, fragment.table, stream.schema, counted, { signal: controller.signal }),
   ).catch((e) => {
     throw e instanceof SqlError && e.sqlstate !== SqlState.internalError ? e : translateFragmentError(e, fragment.party);
@@ -187,28 +192,93 @@ function serialized(): Serialized {
 
 /**
  * The temp tables a query's federated unions share among their member fragments
- * (`Fragment.shared`): the first member to arrive creates the table, named by the union's
- * columns; each member appends under the query's exclusive lock; the last one flushes.
+ * (`Fragment.shared`). Each member announces its schema as soon as its party answers; once all
+ * have, the union is loaded one of two ways. Members whose DuckDB types are all the same append
+ * into one table, named by the union's columns (the last one flushes). Otherwise (e.g. DECIMAL
+ * literals of different scales) each member gets its own table and the union's name becomes a
+ * view doing the UNION ALL, so DuckDB unifies the types exactly as for any UNION ALL.
  */
 class SharedUnionTables {
-  private readonly tables = new Map<string, { target: ArrowTable; remaining: number }>();
+  private readonly unions = new Map<string, UnionLoad>();
 
   constructor(private readonly connection: DuckDBConnection) {}
 
-  async append(shared: NonNullable<Fragment['shared']>, schema: Schema, batches: AsyncIterable<RecordBatch>, signal: AbortSignal): Promise<void> {
-    let entry = this.tables.get(shared.table);
-    if (!entry) {
-      const target = await createArrowTable(this.connection, shared.table, schema, { columnNames: shared.columns.map((c) => c.name) });
-      this.tables.set(shared.table, (entry = { target, remaining: shared.members }));
+  private state(shared: SharedUnion): UnionLoad {
+    let u = this.unions.get(shared.table);
+    if (!u) {
+      let decide!: (mode: 'shared' | 'separate') => void;
+      const mode = new Promise<'shared' | 'separate'>((r) => (decide = r));
+      this.unions.set(shared.table, (u = { schemas: new Map(), mode, decide, remaining: shared.members, members: [] }));
     }
-    await entry.target.append(schema, batches, signal);
-    if (--entry.remaining === 0) entry.target.close();
+    return u;
+  }
+
+  /** Called when member `id`'s party has answered (outside the exclusive section). */
+  announce(shared: SharedUnion, id: number, schema: Schema): void {
+    const u = this.state(shared);
+    u.schemas.set(id, schema);
+    if (u.schemas.size < shared.members) return;
+    const signatures = new Set([...u.schemas.values()].map(typeSignature));
+    u.decide(signatures.size === 1 ? 'shared' : 'separate');
+  }
+
+  async append(shared: SharedUnion, id: number, schema: Schema, batches: AsyncIterable<RecordBatch>, signal: AbortSignal): Promise<void> {
+    const u = this.state(shared);
+    const mode = await untilAborted(u.mode, signal);
+    if (mode === 'shared') {
+      u.target ??= await createArrowTable(this.connection, shared.table, schema, { columnNames: shared.columns.map((c) => c.name) });
+      await u.target.append(schema, batches, signal);
+      if (--u.remaining === 0) u.target.close();
+      return;
+    }
+    const own = `${shared.table}_${id}`;
+    await loadArrowIntoDuckDB(this.connection, own, schema, batches, { signal });
+    u.members.push({ id, table: own });
+    if (--u.remaining > 0) return;
+    const names = shared.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const selects = u.members.sort((a, b) => a.id - b.id).map((m) => `SELECT * FROM ${quoteIdent(m.table)}`).join(' UNION ALL ');
+    await this.connection.run(`CREATE TEMP VIEW ${quoteIdent(shared.table)} (${names}) AS ${selects}`);
   }
 
   /** Releases the appenders of unions not complete (the query failed; the connection goes). */
   abandon(): void {
-    for (const { target } of this.tables.values()) target.abandon();
+    for (const u of this.unions.values()) u.target?.abandon();
   }
+}
+
+type SharedUnion = NonNullable<Fragment['shared']>;
+
+interface UnionLoad {
+  schemas: Map<number, Schema>;
+  mode: Promise<'shared' | 'separate'>;
+  decide: (mode: 'shared' | 'separate') => void;
+  target?: ArrowTable;
+  remaining: number;
+  members: { id: number; table: string }[];
+}
+
+/** The DuckDB types of a stream's columns, as the parties declared them. */
+function typeSignature(schema: Schema): string {
+  return JSON.stringify(schema.fields.map((f) => f.metadata.get(DUCKDB_TYPE_METADATA_KEY) ?? String(f.type)));
+}
+
+/** `promise`, or the abort reason once `signal` fires (a member that never answers). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */

@@ -64,9 +64,9 @@ export interface ArrowTable {
 
 /**
  * Creates TEMP table `tableName` typed by the schema's `veilsql.type` metadata, with the
- * schema's field names or `columnNames`, and opens an appender on it. Streams of other schemas
- * may be appended as long as their columns line up: DuckDB's appender casts each chunk to the
- * table's types.
+ * schema's field names or `columnNames`, and opens an appender on it. Every stream appended must
+ * declare the same DuckDB types (DuckDB's appender does not convert, e.g., between DECIMAL
+ * scales); callers with streams of different types load them separately.
  */
 export async function createArrowTable(
   connection: DuckDBConnection,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort, usablePortRange } from '../../cli/free-port.js';
+import { freePort, portSlice, usablePortRange } from '../../cli/free-port.js';
 
 const [ephLow, ephHigh] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
 
@@ -25,8 +25,11 @@ describe('freePort', () => {
   });
 
   it('skips a port another program listens on', async () => {
-    // Occupy the next candidates: freePort walks its slice one port at a time.
-    const probe = await freePort();
+    // Occupy the next candidates: freePort walks its slice one port at a time (and wraps round at
+    // its end, where the ports after the probe would not be candidates).
+    const { high } = portSlice();
+    let probe = await freePort();
+    while (probe + 4 > high) probe = await freePort();
     const held: Server[] = [];
     for (const port of [probe + 1, probe + 2, probe + 3]) {
       const s = createServer();
@@ -34,8 +37,10 @@ describe('freePort', () => {
       if (ok) held.push(s);
     }
     try {
+      expect(held.length).toBeGreaterThan(0);
       const next = await freePort();
       for (const s of held) expect(next).not.toBe((s.address() as { port: number }).port);
+      expect(next).toBeGreaterThan(probe);
     } finally {
       await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
     }

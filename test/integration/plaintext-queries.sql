@@ -163,6 +163,10 @@ SELECT region, sum(CASE WHEN segment = 'retail' THEN 1 ELSE 0 END) * 1000 / coun
 -- ordered
 SELECT x, count(*) AS n FROM (SELECT region AS x FROM bank_b.customers UNION ALL SELECT region FROM bank_c.customers) u GROUP BY x ORDER BY x NULLS FIRST;
 
+-- name: a UNION ALL whose members differ in DECIMAL scale keeps every digit
+-- ordered
+SELECT x FROM (SELECT 1.5 AS x FROM bank_b.accounts UNION ALL SELECT 2.25 FROM telco.users) u GROUP BY x ORDER BY x;
+
 -- name: federated rows, not aggregates, ordered at the gateway
 -- ordered
 SELECT region, segment, opened_on FROM banks.customers WHERE opened_on >= DATE '2024-12-01' ORDER BY opened_on, region NULLS FIRST, segment LIMIT 40;

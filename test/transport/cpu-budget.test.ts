@@ -47,6 +47,11 @@ describe('cpu budget', () => {
     expect(cpuBudget({ procSelfCgroup: '1:cpu:/\n', root: none }, 8)).toBe(8);
   });
 
+  it('reads a cgroup path that contains colons', () => {
+    const root = tree({ 'kubepods/pod:a:b/cpu.max': '300000 100000' });
+    expect(cpuBudget({ procSelfCgroup: '0::/kubepods/pod:a:b\n', root }, 16)).toBe(3);
+  });
+
   it('a missing or unreadable cgroup file system falls back to the cores; at least one CPU', () => {
     expect(cpuBudget({ procSelfCgroup: '', root: '/nonexistent' }, 4)).toBe(4);
     const tiny = tree({ 'cpu.max': '10000 100000' });
