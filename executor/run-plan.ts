@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Field, makeData, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
+import { raceAbort } from '../connectors/abort.js';
 import { createArrowTable, loadArrowIntoDuckDB, type ArrowTable } from '../connectors/arrow/arrow-to-duckdb.js';
 import { queryToArrow } from '../connectors/arrow/duckdb-to-arrow.js';
 import type { FragmentStream, PartyConnector } from '../connectors/connector.js';
@@ -224,7 +225,7 @@ class SharedUnionTables {
 
   async append(shared: SharedUnion, id: number, schema: Schema, batches: AsyncIterable<RecordBatch>, signal: AbortSignal): Promise<void> {
     const u = this.state(shared);
-    const mode = await untilAborted(u.mode, signal);
+    const mode = await raceAbort(u.mode, signal);
     if (mode === 'shared') {
       u.target ??= await createArrowTable(this.connection, shared.table, schema, { columnNames: shared.columns.map((c) => c.name) });
       await u.target.append(schema, batches, signal);
@@ -262,24 +263,6 @@ function typeSignature(schema: Schema): string {
   return JSON.stringify(schema.fields.map((f) => f.metadata.get(DUCKDB_TYPE_METADATA_KEY) ?? String(f.type)));
 }
 
-/** `promise`, or the abort reason once `signal` fires (a member that never answers). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 /** Extra time the gateway grants a party beyond the fragment timeout the party enforces itself. */
 const WATCHDOG_GRACE_MS = 2_000;

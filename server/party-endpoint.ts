@@ -23,6 +23,7 @@ import http2, { type Http2SecureServer, type Http2Session, type IncomingHttpHead
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { raceAbort } from '../connectors/abort.js';
 import type { FragmentStream, PartyService } from '../connectors/connector.js';
 import type { NodeConfig } from '../connectors/config-types.js';
 import { ARROW_STREAM_CONTENT_TYPE, IpcStreamEncoder } from '../connectors/arrow-codec.js';
@@ -463,27 +464,6 @@ function expectMethod(actual: string, expected: string): void {
   }
 }
 
-/** Rejects with the signal's reason as soon as it aborts, whatever `promise` is doing. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 /** Reads a request body of at most `max` bytes within `timeoutMs`. */
 function readBody(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, max: number, timeoutMs: number): Promise<Buffer> {
