@@ -80,5 +80,3 @@ export async function writeFederation(dir: string, spec: FederationSpec): Promis
   await initFederation(federationPath);
   return { dir, federationPath, nodes };
 }
-
-export { freePort } from './free-port.js';

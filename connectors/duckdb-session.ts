@@ -6,16 +6,14 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
-export const POSTGRES_SEMANTICS = [
-  'SET integer_division = true',
-  "SET default_null_order = 'nulls_last_on_asc_first_on_desc'",
-];
-
-/** The same settings as instance configuration: every connection starts with them. */
+/** DuckDB settings that differ from Postgres' meaning, as DuckDB instance configuration. */
 const POSTGRES_SEMANTICS_CONFIG: Record<string, string> = {
   integer_division: 'true',
   default_null_order: 'nulls_last_on_asc_first_on_desc',
 };
+
+/** The same settings as statements, for instances VeilSQL did not open itself. */
+const POSTGRES_SEMANTICS = Object.entries(POSTGRES_SEMANTICS_CONFIG).map(([name, value]) => `SET ${name} = '${value}'`);
 
 /** Instances opened by `openWithPostgresSemantics`: their connections need no SET of their own. */
 const configured = new WeakSet<DuckDBInstance>();

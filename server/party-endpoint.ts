@@ -464,7 +464,6 @@ function expectMethod(actual: string, expected: string): void {
   }
 }
 
-
 /** Reads a request body of at most `max` bytes within `timeoutMs`. */
 function readBody(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, max: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(headers['content-length'] ?? NaN);

@@ -11,7 +11,8 @@ import { FederatedEngine } from '../../executor/engine.js';
 import { registerPartyProtocols } from '../../executor/operators/index.js';
 import '../../executor/operators/secure-aggregate/index.js';
 import type { EngineSession } from '../../executor/session-types.js';
-import { freePort, writeFederation } from '../../cli/federation-files.js';
+import { freePort } from '../../cli/free-port.js';
+import { writeFederation } from '../../cli/federation-files.js';
 import { arrowCellToText } from '../support/arrow-text.js';
 
 export const PLINK_COLUMNS = {

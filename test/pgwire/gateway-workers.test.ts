@@ -16,7 +16,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, writeFederation } from '../../cli/federation-files.js';
+import { freePort } from '../../cli/free-port.js';
+import { writeFederation } from '../../cli/federation-files.js';
 import { loadNodeConfig } from '../../connectors/config.js';
 import { runNode, type RunningNode } from '../../server/node.js';
 
